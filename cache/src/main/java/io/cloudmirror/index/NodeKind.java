@@ -1,0 +1,7 @@
+package io.cloudmirror.index;
+
+/** What a path in the mirror is. */
+public enum NodeKind {
+    FILE,
+    DIRECTORY
+}

@@ -1,0 +1,49 @@
+package io.cloudmirror.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code cloudmirror} command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or
+ * configuration.
+ */
+@Command(name = "cloudmirror", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A read-only FUSE mirror of an Azure Blob container.",
+        subcommands = {MountCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code. */
+    static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("cloudmirror: " + io.cloudmirror.origin.Redactor.redact(
+                    e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        });
+        cl.setParameterExceptionHandler((e, a) -> {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println("cloudmirror: " + e.getMessage());
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help'.");
+            return 2;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.err);
+    }
+
+    /** The version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"cloudmirror " + (v == null ? "(development)" : v)};
+        }
+    }
+}

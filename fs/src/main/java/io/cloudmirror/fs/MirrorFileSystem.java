@@ -1,0 +1,387 @@
+package io.cloudmirror.fs;
+
+import io.cloudmirror.index.Generation;
+import io.cloudmirror.index.Node;
+import io.cloudmirror.origin.OriginException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The filesystem every mount serves, without FUSE: path lookups, attributes, directory listings,
+ * reads of open files and extended attributes over the published generation of each subvolume, and a
+ * refusal of every modification. Paths are absolute FUSE paths ({@code /sub/dir/file}).
+ *
+ * <p>Open files and directories pin the generation they were opened on, so a listing or a read in
+ * progress is never cut by a sync; {@link #getattr} and {@link #getxattr} always see the newest one.
+ *
+ * <p>Thread-safe: FUSE calls arrive concurrently from libfuse's worker threads.
+ */
+public final class MirrorFileSystem implements AutoCloseable {
+
+
+    /** The xattr namespace of index tags, as the product documents name it. */
+    public static final String TAG_PREFIX = "azindex.";
+    /** The same tags in the user namespace, which {@code getfattr -d} and copies to ext4 keep. */
+    public static final String USER_TAG_PREFIX = "user." + TAG_PREFIX;
+    /** Open flags that ask for writing: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND. */
+    static final int WRITE_FLAGS = 0x1 | 0x2 | 0x40 | 0x200 | 0x400;
+    private static final long MOUNT_ROOT_INODE = 1;
+    private static final int MAX_VERSIONS_REMEMBERED = 200_000;
+
+    private final MountLayout layout;
+    private final Ownership owner;
+    private final Instant mountedAt;
+    private final HandleTable<OpenFile> files = new HandleTable<>();
+    private final HandleTable<OpenDir> dirs = new HandleTable<>();
+    private final Map<Long, String> lastOpenedVersion = new ConcurrentHashMap<>();
+
+    public MirrorFileSystem(List<Subvolume> subvolumes, Ownership owner, Instant mountedAt) {
+        this.layout = new MountLayout(subvolumes);
+        this.owner = owner;
+        this.mountedAt = mountedAt;
+    }
+
+    /** The subvolumes served. */
+    public List<Subvolume> subvolumes() {
+        return layout.subvolumes();
+    }
+
+    /** stat of a path. */
+    public Attributes getattr(String path) throws FsException {
+        MountLayout.Target t = layout.resolve(path);
+        if (t instanceof MountLayout.Synthetic s) {
+            return syntheticAttributes(s);
+        }
+        if (t instanceof MountLayout.Inside in) {
+            Generation g = in.subvolume().index().acquire();
+            try {
+                return attributes(lookup(g, in, path));
+            } finally {
+                g.release();
+            }
+        }
+        throw new FsException.NoEntry(path);
+    }
+
+    /** Checks access: any write is refused, anything else is allowed if the path exists. */
+    public void access(String path, int mask) throws FsException {
+        if ((mask & 2) != 0) {
+            throw new FsException.ReadOnly("write access to " + path);
+        }
+        getattr(path);
+    }
+
+    /**
+     * Opens a file for reading.
+     *
+     * @param flags the open(2) flags; any that ask for writing are refused
+     */
+    public Opened open(String path, int flags) throws FsException {
+        if ((flags & WRITE_FLAGS) != 0) {
+            throw new FsException.ReadOnly("open for writing: " + path);
+        }
+        MountLayout.Target t = layout.resolve(path);
+        if (t instanceof MountLayout.Synthetic) {
+            throw new FsException.IsDirectory(path);
+        }
+        if (!(t instanceof MountLayout.Inside in)) {
+            throw new FsException.NoEntry(path);
+        }
+        Generation g = in.subvolume().index().acquire();
+        try {
+            Node n = lookup(g, in, path);
+            if (n.isDirectory()) {
+                throw new FsException.IsDirectory(path);
+            }
+            String before = rememberVersion(n.inode(), n.etag());
+            long fh = files.add(new OpenFile(in.subvolume(), in.rel(), n, g));
+            g = null; // the handle owns the reference now
+            return new Opened(fh, n.etag().equals(before));
+        } finally {
+            if (g != null) {
+                g.release();
+            }
+        }
+    }
+
+    private String rememberVersion(long inode, String etag) {
+        if (lastOpenedVersion.size() > MAX_VERSIONS_REMEMBERED) {
+            lastOpenedVersion.clear();
+        }
+        return lastOpenedVersion.put(inode, etag);
+    }
+
+    /**
+     * Reads from an open file into {@code dst}, as much as fits or until the end of the file.
+     *
+     * @return bytes read; 0 at or past the end
+     */
+    public int read(long fh, long offset, ByteBuffer dst) throws FsException {
+        OpenFile f = files.get(fh);
+        long size = f.node.size();
+        if (offset >= size || !dst.hasRemaining()) {
+            return 0;
+        }
+        int want = (int) Math.min(dst.remaining(), size - offset);
+        ByteBuffer window = dst.slice().limit(want);
+        try {
+            while (window.hasRemaining()) {
+                int n = f.subvolume.content().read(f.rel, f.node.etag(), size, offset + window.position(), window);
+                if (n <= 0) {
+                    break;
+                }
+            }
+        } catch (OriginException.VersionGone e) {
+            throw new FsException.Stale(f.subvolume.name() + "/" + f.rel + ": " + e.getMessage(), e);
+        } catch (OriginException e) {
+            throw new FsException.Io(f.subvolume.name() + "/" + f.rel + ": " + e.getMessage(), e);
+        }
+        int got = window.position();
+        if (got < want) {
+            // The blob ended before the size the index promised: never pad with zeros.
+            throw new FsException.Stale(f.subvolume.name() + "/" + f.rel + ": blob shorter than its listed size", null);
+        }
+        dst.position(dst.position() + got);
+        return got;
+    }
+
+    /** stat of an open file: the version it was opened on, whatever a sync published since. */
+    public Attributes fgetattr(long fh) throws FsException {
+        return attributes(files.get(fh).node);
+    }
+
+    /** Closes an open file. */
+    public void release(long fh) {
+        OpenFile f = files.remove(fh);
+        if (f != null) {
+            f.generation.release();
+        }
+    }
+
+    /** Opens a directory for listing; its entries stay those of the generation current now. */
+    public long opendir(String path) throws FsException {
+        MountLayout.Target t = layout.resolve(path);
+        if (t instanceof MountLayout.Synthetic s) {
+            return dirs.add(new OpenDir(null, null, s, syntheticInode(s.path()), parentInode(path)));
+        }
+        if (!(t instanceof MountLayout.Inside in)) {
+            throw new FsException.NoEntry(path);
+        }
+        Generation g = in.subvolume().index().acquire();
+        try {
+            Node n = lookup(g, in, path);
+            if (!n.isDirectory()) {
+                throw new FsException.NotDirectory(path);
+            }
+            long fh = dirs.add(new OpenDir(g, n, null, n.inode(), parentInode(path)));
+            g = null;
+            return fh;
+        } finally {
+            if (g != null) {
+                g.release();
+            }
+        }
+    }
+
+    /**
+     * Lists an open directory from {@code offset} on: offsets 0 and 1 are {@code .} and {@code ..}, then one
+     * per entry. Stops when {@code filler} is full. Each call costs one index lookup per entry returned.
+     */
+    public void readdir(long fh, long offset, DirFiller filler) throws FsException {
+        OpenDir d = dirs.get(fh);
+        if (offset == 0 && !filler.add(".", d.inode, true, 1)) {
+            return;
+        }
+        if (offset <= 1 && !filler.add("..", d.parentInode, true, 2)) {
+            return;
+        }
+        int from = (int) Math.max(0, offset - 2);
+        if (d.synthetic != null) {
+            List<String> names = d.synthetic.children();
+            for (int i = from; i < names.size(); i++) {
+                String child = d.synthetic.path().isEmpty() ? names.get(i) : d.synthetic.path() + "/" + names.get(i);
+                if (!filler.add(names.get(i), inodeOfSyntheticChild(child), true, i + 3L)) {
+                    return;
+                }
+            }
+            return;
+        }
+        d.generation.forEachChild(d.node, from, (slot, c) -> filler.add(c.name(), c.inode(), c.kind()
+                == io.cloudmirror.index.NodeKind.DIRECTORY, slot + 3L));
+    }
+
+    /** Closes an open directory. */
+    public void releasedir(long fh) {
+        OpenDir d = dirs.remove(fh);
+        if (d != null && d.generation != null) {
+            d.generation.release();
+        }
+    }
+
+    /** The value of extended attribute {@code name}. */
+    public byte[] getxattr(String path, String name) throws FsException {
+        String tag = name.startsWith(USER_TAG_PREFIX) ? name.substring(USER_TAG_PREFIX.length())
+                : name.startsWith(TAG_PREFIX) ? name.substring(TAG_PREFIX.length()) : null;
+        String value = tag == null ? null : tags(path).get(tag);
+        if (value == null) {
+            throw new FsException.NoAttribute(name + " of " + path);
+        }
+        return value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The names of all extended attributes of a path. */
+    public List<String> listxattr(String path) throws FsException {
+        Map<String, String> tags = tags(path);
+        List<String> names = new ArrayList<>(tags.size() * 2);
+        for (String k : tags.keySet()) {
+            names.add(TAG_PREFIX + k);
+        }
+        for (String k : tags.keySet()) {
+            names.add(USER_TAG_PREFIX + k);
+        }
+        return names;
+    }
+
+    private Map<String, String> tags(String path) throws FsException {
+        MountLayout.Target t = layout.resolve(path);
+        if (t instanceof MountLayout.Synthetic) {
+            return Map.of();
+        }
+        if (!(t instanceof MountLayout.Inside in)) {
+            throw new FsException.NoEntry(path);
+        }
+        Generation g = in.subvolume().index().acquire();
+        try {
+            Node n = lookup(g, in, path);
+            return in.subvolume().tags() ? n.tags() : Map.of();
+        } finally {
+            g.release();
+        }
+    }
+
+    /** Refuses a modification of any kind. */
+    public void modify(String operation, String path) throws FsException {
+        throw new FsException.ReadOnly(operation + " " + path);
+    }
+
+    /** Totals for statfs: the size of all files and the number of paths, nothing free. */
+    public FsTotals totals() {
+        long bytes = 0;
+        long nodes = 1;
+        for (Subvolume s : layout.subvolumes()) {
+            var st = s.index().currentStats();
+            bytes += st.bytes();
+            nodes += st.files() + st.directories();
+        }
+        return new FsTotals(bytes, nodes);
+    }
+
+    /** Open files and directories right now. */
+    public int openHandles() {
+        return files.size() + dirs.size();
+    }
+
+    @Override
+    public void close() {
+        for (OpenFile f : files.values()) {
+            f.generation.release();
+        }
+        for (OpenDir d : dirs.values()) {
+            if (d.generation != null) {
+                d.generation.release();
+            }
+        }
+    }
+
+    private Node lookup(Generation g, MountLayout.Inside in, String path) throws FsException {
+        Node n = g.lookup(in.rel());
+        if (n == null) {
+            throw new FsException.NoEntry(path);
+        }
+        return n;
+    }
+
+    private Attributes attributes(Node n) {
+        if (n.isDirectory()) {
+            return new Attributes(n.inode(), true, owner.directoryMode(), n.nlink(), owner.uid(), owner.gid(), 0,
+                    n.mtime());
+        }
+        return new Attributes(n.inode(), false, owner.fileMode(), 1, owner.uid(), owner.gid(), n.size(), n.mtime());
+    }
+
+    private Attributes syntheticAttributes(MountLayout.Synthetic s) {
+        return new Attributes(syntheticInode(s.path()), true, owner.directoryMode(), 2 + s.children().size(),
+                owner.uid(), owner.gid(), 0, mountedAt);
+    }
+
+    private long inodeOfSyntheticChild(String path) {
+        MountLayout.Target t = layout.resolve(path);
+        if (t instanceof MountLayout.Inside in) {
+            Generation g = in.subvolume().index().acquire();
+            try {
+                Node root = g.lookup("");
+                return root == null ? syntheticInode(path) : root.inode();
+            } finally {
+                g.release();
+            }
+        }
+        return syntheticInode(path);
+    }
+
+    private long parentInode(String path) {
+        String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        int slash = p.lastIndexOf('/');
+        if (slash <= 0) {
+            return MOUNT_ROOT_INODE;
+        }
+        try {
+            return getattr(p.substring(0, slash)).inode();
+        } catch (FsException e) {
+            return MOUNT_ROOT_INODE;
+        }
+    }
+
+    private static long syntheticInode(String path) {
+        if (path.isEmpty()) {
+            return MOUNT_ROOT_INODE;
+        }
+        long h = 1125899906842597L;
+        for (int i = 0; i < path.length(); i++) {
+            h = 31 * h + path.charAt(i);
+        }
+        return (h & 0x3FFF_FFFF_FFFF_FFFFL) | 0x4000_0000_0000_0000L;
+    }
+
+    /** An open file: the version it was opened on, and the generation it pins. */
+    private record OpenFile(Subvolume subvolume, String rel, Node node, Generation generation) {
+    }
+
+    /** An open directory: the generation and node it lists, or a synthetic directory. */
+    private record OpenDir(Generation generation, Node node, MountLayout.Synthetic synthetic, long inode,
+                           long parentInode) {
+    }
+
+    /**
+     * The result of {@link #open}.
+     *
+     * @param fh        the handle
+     * @param keepCache whether the kernel may keep cached pages: the version is the one opened last time
+     */
+    public record Opened(long fh, boolean keepCache) {
+    }
+
+    /**
+     * What statfs reports.
+     *
+     * @param bytes total size of all files
+     * @param nodes total number of paths
+     */
+    public record FsTotals(long bytes, long nodes) {
+    }
+
+}

@@ -1,0 +1,220 @@
+package io.cloudmirror.origin;
+
+import com.azure.core.credential.AzureSasCredential;
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import com.azure.core.http.policy.HttpLogDetailLevel;
+import com.azure.core.http.policy.HttpLogOptions;
+import com.azure.core.util.Context;
+import com.azure.identity.ManagedIdentityCredentialBuilder;
+import com.azure.identity.WorkloadIdentityCredentialBuilder;
+import com.azure.storage.blob.BlobContainerClient;
+import com.azure.storage.blob.BlobContainerClientBuilder;
+import com.azure.storage.blob.BlobServiceVersion;
+import com.azure.storage.blob.models.BlobItemProperties;
+import com.azure.storage.blob.models.BlobListDetails;
+import com.azure.storage.blob.models.BlobRange;
+import com.azure.storage.blob.models.BlobRequestConditions;
+import com.azure.storage.blob.models.DownloadRetryOptions;
+import com.azure.storage.blob.models.ListBlobsOptions;
+import com.azure.storage.common.StorageSharedKeyCredential;
+import com.azure.storage.common.policy.RequestRetryOptions;
+import com.azure.storage.common.policy.RetryPolicyType;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The Azure Blob Storage origin: the one place the Azure SDK is used.
+ *
+ * <p>Thread-safe: the SDK clients are shared by all threads. Requests are retried by the SDK's
+ * exponential retry policy ({@link AzureSettings#maxTries()} attempts, each bounded by
+ * {@link AzureSettings#tryTimeout()}), so a dead origin fails within a bounded time.
+ */
+public final class AzureBlobOrigin implements BlobOrigin {
+
+    /**
+     * The REST API version requests carry. Pinned so that the Azurite versions we test against accept
+     * every request, and so that an SDK upgrade cannot silently change the wire protocol.
+     */
+    static final BlobServiceVersion SERVICE_VERSION = BlobServiceVersion.V2025_01_05;
+
+    private static final int LIST_PAGE_SIZE = 5000;
+
+    private final AzureSettings settings;
+    private final BlobContainerClient container;
+    private final String displayName;
+
+    static {
+        // The SDK sets Content-Length itself; without this the JDK client warns on every request.
+        if (System.getProperty("jdk.httpclient.allowRestrictedHeaders") == null) {
+            System.setProperty("jdk.httpclient.allowRestrictedHeaders", "content-length");
+        }
+    }
+
+    private AzureBlobOrigin(AzureSettings settings, BlobContainerClient container) {
+        this.settings = settings;
+        this.container = container;
+        this.displayName = container.getAccountName() + "/" + container.getBlobContainerName();
+    }
+
+    /** Builds an origin for {@code settings}; no request is made until the first call. */
+    public static AzureBlobOrigin create(AzureSettings settings) {
+        HttpClient http = new JdkHttpClientBuilder()
+                .connectionTimeout(settings.connectTimeout())
+                .responseTimeout(settings.tryTimeout().dividedBy(2))
+                .readTimeout(settings.tryTimeout().dividedBy(2))
+                .build();
+        RequestRetryOptions retry = new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, settings.maxTries(),
+                settings.tryTimeout(), Duration.ofMillis(200), Duration.ofSeconds(2), null);
+        BlobContainerClientBuilder builder = new BlobContainerClientBuilder()
+                .httpClient(http)
+                .retryOptions(retry)
+                .serviceVersion(SERVICE_VERSION)
+                .httpLogOptions(new HttpLogOptions().setLogLevel(HttpLogDetailLevel.NONE));
+        String endpoint = stripTrailingSlash(settings.endpoint().toString());
+        AzureCredential credential = settings.credential();
+        if (credential instanceof AzureCredential.ConnectionString cs) {
+            builder.connectionString(cs.value());
+        } else {
+            builder.endpoint(endpoint);
+            if (credential instanceof AzureCredential.AccountKey key) {
+                builder.credential(new StorageSharedKeyCredential(key.accountName(), key.key()));
+            } else if (credential instanceof AzureCredential.Sas sas) {
+                builder.credential(new AzureSasCredential(sas.token()));
+            } else if (credential instanceof AzureCredential.ManagedIdentity mi) {
+                builder.credential(managedIdentity(mi));
+            } else if (credential instanceof AzureCredential.WorkloadIdentity wi) {
+                builder.credential(workloadIdentity(wi));
+            }
+        }
+        builder.containerName(settings.container());
+        return new AzureBlobOrigin(settings, builder.buildClient());
+    }
+
+    private static TokenCredential managedIdentity(AzureCredential.ManagedIdentity mi) {
+        ManagedIdentityCredentialBuilder b = new ManagedIdentityCredentialBuilder();
+        if (!mi.clientId().isEmpty()) {
+            b.clientId(mi.clientId());
+        }
+        return b.build();
+    }
+
+    private static TokenCredential workloadIdentity(AzureCredential.WorkloadIdentity wi) {
+        WorkloadIdentityCredentialBuilder b = new WorkloadIdentityCredentialBuilder();
+        if (!wi.clientId().isEmpty()) {
+            b.clientId(wi.clientId());
+        }
+        return b.build();
+    }
+
+    private static String stripTrailingSlash(String s) {
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    @Override
+    public String displayName() {
+        return displayName;
+    }
+
+    @Override
+    public void list(String prefix, BlobSink sink) throws OriginException {
+        ListBlobsOptions options = new ListBlobsOptions()
+                .setPrefix(prefix == null || prefix.isEmpty() ? null : prefix)
+                .setMaxResultsPerPage(LIST_PAGE_SIZE)
+                .setDetails(new BlobListDetails().setRetrieveMetadata(true).setRetrieveTags(settings.includeTags()));
+        try {
+            for (var page : container.listBlobs(options, null).iterableByPage()) {
+                for (com.azure.storage.blob.models.BlobItem item : page.getValue()) {
+                    sink.accept(toItem(item));
+                }
+            }
+        } catch (IOException e) {
+            if (e instanceof OriginException oe) {
+                throw oe;
+            }
+            throw new OriginException.Failed("listing " + displayName + " stopped: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw AzureErrors.map("listing " + displayName, e, false);
+        }
+    }
+
+    private BlobItem toItem(com.azure.storage.blob.models.BlobItem item) {
+        BlobItemProperties p = item.getProperties();
+        Instant modified = p.getLastModified() == null ? Instant.EPOCH : p.getLastModified().toInstant();
+        long size = p.getContentLength() == null ? 0 : p.getContentLength();
+        String etag = p.getETag() == null ? "" : p.getETag();
+        Map<String, String> tags = settings.includeTags() ? item.getTags() : null;
+        return new BlobItem(item.getName(), size, modified, etag, p.getContentMd5(), item.getMetadata(), tags);
+    }
+
+    @Override
+    public int read(String name, String etag, long offset, ByteBuffer dst) throws OriginException {
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        int start = dst.position();
+        BlobRange range = new BlobRange(offset, (long) dst.remaining());
+        BlobRequestConditions pinned = new BlobRequestConditions().setIfMatch(etag);
+        try {
+            container.getBlobClient(name).downloadStreamWithResponse(new BufferSink(dst), range,
+                    new DownloadRetryOptions().setMaxRetryRequests(settings.maxTries() - 1), pinned, false,
+                    null, Context.NONE);
+        } catch (RuntimeException e) {
+            OriginException mapped = AzureErrors.map("reading " + displayName + "/" + name, e, true);
+            if (mapped == null) {
+                return 0; // the range starts at or past the end of the blob
+            }
+            dst.position(start);
+            throw mapped;
+        }
+        return dst.position() - start;
+    }
+
+    @Override
+    public Probe probe() {
+        try {
+            container.listBlobs(new ListBlobsOptions().setMaxResultsPerPage(1), settings.tryTimeout())
+                    .iterableByPage().iterator().next();
+            return Probe.connected();
+        } catch (RuntimeException e) {
+            return Probe.of(AzureErrors.map("probing " + displayName, e, false));
+        }
+    }
+
+    @Override
+    public void close() {
+        // The JDK HttpClient owns no threads that outlive the JVM's daemon executors; nothing to release.
+    }
+
+    /** Copies a download into a buffer; fails if the origin sends more than was asked for. */
+    private static final class BufferSink extends OutputStream {
+        private final ByteBuffer dst;
+
+        BufferSink(ByteBuffer dst) {
+            this.dst = dst;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            ensure(1);
+            dst.put((byte) b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            ensure(len);
+            dst.put(b, off, len);
+        }
+
+        private void ensure(int len) throws IOException {
+            if (len > dst.remaining()) {
+                throw new IOException("origin sent more bytes than the requested range");
+            }
+        }
+    }
+}

@@ -1,0 +1,412 @@
+package io.cloudmirror.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Reads and validates {@code MirrorSubvolume} YAML: one file (possibly several documents separated by
+ * {@code ---}) or a directory of {@code *.yaml}/{@code *.yml} files. Every problem is collected and
+ * reported together, each naming its file, line, field and what was expected.
+ *
+ * <p>Thread-safe and stateless apart from its injected environment.
+ */
+public final class ConfigLoader {
+
+    public static final String API_VERSION = "arccontainerstorage.azure.net/v1";
+    public static final String KIND = "MirrorSubvolume";
+    /** The block cache budget when {@code spec.cache.maxSize} is not set. */
+    public static final long DEFAULT_MAX_SIZE = 10L << 30;
+
+    private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    private static final Pattern CONTAINER = Pattern.compile("\\$root|\\$web|\\$logs|[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    private static final Set<String> TOP = ordered("apiVersion", "kind", "metadata", "spec");
+    private static final Set<String> METADATA = ordered("name", "namespace", "labels", "annotations");
+    private static final Set<String> SPEC = ordered("edgevolume", "path", "authentication", "blobAccount",
+            "blobFiltering", "schedule", "cache");
+    private static final Set<String> AUTH = ordered("authType", "clientId", "secretFile", "secretEnv");
+    private static final Set<String> ACCOUNT = ordered("accountEndpoint", "containerName", "indexTagsMode");
+    private static final Set<String> FILTERING = ordered("blobNamePrefix");
+    private static final Set<String> SCHEDULE = ordered("frequency", "oneshot");
+    private static final Set<String> CACHE = ordered("directory", "maxSize", "prefetch");
+    private static final Map<String, String> NESTED = new HashMap<>();
+
+    static {
+        AUTH.forEach(k -> NESTED.put(k, "spec.authentication"));
+        ACCOUNT.forEach(k -> NESTED.put(k, "spec.blobAccount"));
+        FILTERING.forEach(k -> NESTED.put(k, "spec.blobFiltering"));
+        SCHEDULE.forEach(k -> NESTED.put(k, "spec.schedule"));
+        CACHE.forEach(k -> NESTED.put(k, "spec.cache"));
+    }
+
+    private final Function<String, String> env;
+    private final Path cacheRoot;
+
+    /**
+     * @param env       looks up environment variables (for {@code secretEnv})
+     * @param cacheRoot where cache directories go when {@code spec.cache.directory} is not set
+     */
+    public ConfigLoader(Function<String, String> env, Path cacheRoot) {
+        this.env = env;
+        this.cacheRoot = cacheRoot;
+    }
+
+    /** A loader for this process: its environment and the default cache root for its user. */
+    public static ConfigLoader forThisProcess() {
+        return new ConfigLoader(System::getenv, defaultCacheRoot(System::getenv, "root".equals(System.getProperty("user.name"))));
+    }
+
+    /** {@code /var/cache/cloudmirror} for root, else {@code $XDG_CACHE_HOME/cloudmirror} or {@code ~/.cache/cloudmirror}. */
+    public static Path defaultCacheRoot(Function<String, String> env, boolean root) {
+        if (root) {
+            return Path.of("/var/cache/cloudmirror");
+        }
+        String xdg = env.apply("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            return Path.of(xdg, "cloudmirror");
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "cloudmirror");
+    }
+
+    /** Loads {@code source} (a file or a directory); throws with every problem found. */
+    public MirrorConfig load(Path source) throws ConfigException {
+        List<ConfigProblem> problems = new ArrayList<>();
+        List<SubvolumeConfig> subvolumes = new ArrayList<>();
+        Path abs = source.toAbsolutePath().normalize();
+        List<Path> files = files(abs, problems);
+        for (Path f : files) {
+            parseFile(f, subvolumes, problems);
+        }
+        if (problems.isEmpty() && subvolumes.isEmpty()) {
+            problems.add(new ConfigProblem(abs, 0, "", "no MirrorSubvolume documents found"));
+        }
+        checkAcrossSubvolumes(subvolumes, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new MirrorConfig(abs, subvolumes);
+    }
+
+    private static List<Path> files(Path source, List<ConfigProblem> problems) {
+        if (!Files.exists(source)) {
+            problems.add(new ConfigProblem(source, 0, "", "no such file or directory"));
+            return List.of();
+        }
+        if (!Files.isDirectory(source)) {
+            return List.of(source);
+        }
+        try (Stream<Path> entries = Files.list(source)) {
+            List<Path> yaml = entries.filter(p -> {
+                String n = p.getFileName().toString();
+                return (n.endsWith(".yaml") || n.endsWith(".yml")) && !n.startsWith(".") && Files.isRegularFile(p);
+            }).sorted().toList();
+            if (yaml.isEmpty()) {
+                problems.add(new ConfigProblem(source, 0, "", "directory holds no *.yaml or *.yml files"));
+            }
+            return yaml;
+        } catch (IOException e) {
+            problems.add(new ConfigProblem(source, 0, "", "cannot list directory: " + e.getMessage()));
+            return List.of();
+        }
+    }
+
+    private void parseFile(Path file, List<SubvolumeConfig> out, List<ConfigProblem> problems) {
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        options.setMaxAliasesForCollections(10);
+        options.setCodePointLimit(4 * 1024 * 1024);
+        Yaml yaml = new Yaml(options);
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            int docs = 0;
+            for (Node doc : yaml.composeAll(r)) {
+                if (doc == null) {
+                    continue;
+                }
+                docs++;
+                SubvolumeConfig s = parseDocument(file, doc, problems);
+                if (s != null) {
+                    out.add(s);
+                }
+            }
+            if (docs == 0) {
+                problems.add(new ConfigProblem(file, 0, "", "file is empty; expected a MirrorSubvolume document"));
+            }
+        } catch (MarkedYAMLException e) {
+            int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+            problems.add(new ConfigProblem(file, line, "", "not valid YAML: " + e.getProblem()
+                    + (e.getContext() == null ? "" : " (" + e.getContext() + ")")));
+        } catch (YAMLException e) {
+            problems.add(new ConfigProblem(file, 0, "", "not valid YAML: " + e.getMessage()));
+        } catch (MalformedInputException e) {
+            problems.add(new ConfigProblem(file, 0, "", "not UTF-8 text"));
+        } catch (IOException e) {
+            problems.add(new ConfigProblem(file, 0, "", "cannot read: " + e.getMessage()));
+        }
+    }
+
+    private SubvolumeConfig parseDocument(Path file, Node doc, List<ConfigProblem> problems) {
+        int before = problems.size();
+        YamlFields top = YamlFields.root(file, doc, problems);
+        String apiVersion = top.string("apiVersion", true, "\"" + API_VERSION + "\"");
+        if (apiVersion != null && !apiVersion.equals(API_VERSION)) {
+            top.problem("apiVersion", "expected \"" + API_VERSION + "\", got \"" + apiVersion + "\"");
+        }
+        String kind = top.string("kind", true, KIND);
+        if (kind != null && !kind.equals(KIND)) {
+            top.problem("kind", "expected " + KIND + ", got \"" + kind + "\"");
+        }
+        YamlFields metadata = top.mapping("metadata", true, "name");
+        String name = metadata.string("name", true, "a lowercase name (a-z, 0-9, '-', '.')");
+        if (name != null && (name.length() > 253 || !DNS_NAME.matcher(name).matches())) {
+            metadata.problem("name", "expected a lowercase name of at most 253 characters (a-z, 0-9, '-', '.', "
+                    + "starting and ending with a letter or digit), got \"" + name + "\"");
+        }
+        metadata.string("namespace", false, "a namespace name");
+        metadata.mapping("labels", false, "string values");
+        metadata.mapping("annotations", false, "string values");
+        metadata.rejectUnknown(METADATA, Map.of());
+
+        YamlFields spec = top.mapping("spec", true, "path, authentication, blobAccount and schedule");
+        String edgeVolume = spec.string("edgevolume", false, "the edge volume name");
+        String path = spec.string("path", true, "a subdirectory name such as mirrorSubDir");
+        if (path != null) {
+            path = checkPath(spec, path);
+        }
+        SubvolumeConfig.Authentication auth = authentication(spec, file);
+        SubvolumeConfig.BlobAccount account = blobAccount(spec);
+        YamlFields filtering = spec.mapping("blobFiltering", false, "blobNamePrefix");
+        String prefix = filtering.string("blobNamePrefix", false, "a blob name prefix");
+        filtering.rejectUnknown(FILTERING, Map.of());
+        SubvolumeConfig.Schedule schedule = schedule(spec);
+        SubvolumeConfig.CacheSettings cache = cache(spec, name);
+        spec.rejectUnknown(SPEC, NESTED);
+        top.rejectUnknown(TOP, Map.of());
+        if (problems.size() > before) {
+            return null;
+        }
+        return new SubvolumeConfig(file, name, edgeVolume, path, auth, account, prefix, schedule, cache);
+    }
+
+    private static String checkPath(YamlFields spec, String raw) {
+        String path = raw.strip();
+        if (path.startsWith("/")) {
+            spec.problem("path", "must not start with '/' (the product document says: don't use a preceding "
+                    + "slash); expected a subdirectory name such as mirrorSubDir, got \"" + raw + "\"");
+            return null;
+        }
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        if (path.isEmpty()) {
+            spec.problem("path", "expected a subdirectory name such as mirrorSubDir, got \"" + raw + "\"");
+            return null;
+        }
+        for (String component : path.split("/", -1)) {
+            if (component.isEmpty() || component.equals(".") || component.equals("..") || component.indexOf('\0') >= 0
+                    || component.getBytes(StandardCharsets.UTF_8).length > 255) {
+                spec.problem("path", "expected a relative path of non-empty names without '.' or '..', got \"" + raw + "\"");
+                return null;
+            }
+        }
+        return path;
+    }
+
+    private SubvolumeConfig.Authentication authentication(YamlFields spec, Path file) {
+        YamlFields a = spec.mapping("authentication", true, "authType");
+        AuthType type = a.enumValue("authType", AuthType.class, true, null);
+        String clientId = a.string("clientId", false, "a client id (GUID)");
+        String secretFile = a.string("secretFile", false, "the path of a file holding the secret");
+        String secretEnv = a.string("secretEnv", false, "the name of an environment variable holding the secret");
+        a.rejectUnknown(AUTH, Map.of());
+        if (type == null) {
+            return null;
+        }
+        boolean hasFile = secretFile != null && !secretFile.isBlank();
+        boolean hasEnv = secretEnv != null && !secretEnv.isBlank();
+        Path secretPath = null;
+        if (type.needsSecret()) {
+            if (hasFile && hasEnv) {
+                a.problem("secretEnv", "set secretFile or secretEnv, not both");
+            } else if (!hasFile && !hasEnv) {
+                a.problem("authType", "authType " + type + " needs its secret: set spec.authentication.secretFile "
+                        + "(a file holding it) or spec.authentication.secretEnv (an environment variable holding it); "
+                        + "secrets are never written in the YAML itself");
+            } else if (hasFile) {
+                secretPath = file.getParent().resolve(secretFile.strip()).normalize();
+                if (!Files.isRegularFile(secretPath)) {
+                    a.problem("secretFile", "no such file: " + secretPath);
+                } else if (!Files.isReadable(secretPath)) {
+                    a.problem("secretFile", "cannot read " + secretPath + " (permission denied)");
+                }
+            } else if (!ENV_NAME.matcher(secretEnv.strip()).matches()) {
+                a.problem("secretEnv", "expected an environment variable name, got \"" + secretEnv + "\"");
+            } else {
+                String v = env.apply(secretEnv.strip());
+                if (v == null || v.isBlank()) {
+                    a.problem("secretEnv", "environment variable " + secretEnv.strip() + " is not set or empty");
+                }
+            }
+        } else if (hasFile || hasEnv) {
+            a.problem(hasFile ? "secretFile" : "secretEnv", "authType " + type + " takes no secret; remove this field "
+                    + "or use CONNECTION_STRING, SAS or ACCOUNT_KEY");
+        }
+        if (!clientId(type) && clientId != null && !clientId.isBlank()) {
+            a.problem("clientId", "only MANAGED_IDENTITY and WORKLOAD_IDENTITY take a clientId");
+        } else if (clientId != null && !clientId.isBlank() && !isUuid(clientId.strip())) {
+            a.problem("clientId", "expected a client id (GUID such as 00000000-0000-0000-0000-000000000000), got \""
+                    + clientId + "\"");
+        }
+        return new SubvolumeConfig.Authentication(type, clientId == null ? "" : clientId.strip(), secretPath,
+                hasEnv ? secretEnv.strip() : "");
+    }
+
+    private static boolean clientId(AuthType type) {
+        return type == AuthType.MANAGED_IDENTITY || type == AuthType.WORKLOAD_IDENTITY;
+    }
+
+    private static SubvolumeConfig.BlobAccount blobAccount(YamlFields spec) {
+        YamlFields b = spec.mapping("blobAccount", true, "accountEndpoint and containerName");
+        String endpoint = b.string("accountEndpoint", true,
+                "the blob endpoint, e.g. \"https://<account>.blob.core.windows.net/\"");
+        String container = b.string("containerName", true, "a container name");
+        IndexTagsMode mode = b.enumValue("indexTagsMode", IndexTagsMode.class, false, IndexTagsMode.NoIndexTags);
+        b.rejectUnknown(ACCOUNT, Map.of());
+        URI uri = null;
+        if (endpoint != null) {
+            try {
+                uri = new URI(endpoint.strip());
+                if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null
+                        || uri.getQuery() != null || uri.getUserInfo() != null) {
+                    b.problem("accountEndpoint", "expected an http(s) URL without query or credentials such as "
+                            + "\"https://<account>.blob.core.windows.net/\", got \"" + endpoint + "\"");
+                    uri = null;
+                }
+            } catch (URISyntaxException e) {
+                b.problem("accountEndpoint", "not a URL (" + e.getReason() + "): \"" + endpoint + "\"");
+            }
+        }
+        if (container != null && !CONTAINER.matcher(container.strip()).matches()) {
+            b.problem("containerName", "expected 3-63 lowercase letters, digits and single hyphens, starting and "
+                    + "ending with a letter or digit (Azure's container naming rules), got \"" + container + "\"");
+            container = null;
+        }
+        if (uri == null || container == null) {
+            return null;
+        }
+        return new SubvolumeConfig.BlobAccount(uri, container.strip(), mode);
+    }
+
+    private static SubvolumeConfig.Schedule schedule(YamlFields spec) {
+        YamlFields s = spec.mapping("schedule", true, "frequency");
+        String freq = s.string("frequency", true, Frequency.RULE.substring("expected ".length()));
+        String oneshot = s.string("oneshot", false, "a UUID, or empty");
+        s.rejectUnknown(SCHEDULE, Map.of());
+        Frequency frequency = null;
+        if (freq != null) {
+            try {
+                frequency = Frequency.parse(freq);
+            } catch (IllegalArgumentException e) {
+                s.problem("frequency", e.getMessage());
+            }
+        }
+        String shot = oneshot == null ? "" : oneshot.strip();
+        if (!shot.isEmpty() && !isUuid(shot)) {
+            s.problem("oneshot", "expected a UUID such as 3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f (uuidgen makes one), "
+                    + "or nothing, got \"" + oneshot + "\"");
+        }
+        return frequency == null ? null : new SubvolumeConfig.Schedule(frequency, shot);
+    }
+
+    private SubvolumeConfig.CacheSettings cache(YamlFields spec, String name) {
+        YamlFields c = spec.mapping("cache", false, "directory, maxSize and prefetch");
+        String dir = c.string("directory", false, "an absolute directory path");
+        String maxSize = c.string("maxSize", false, "a size such as 50Gi");
+        Prefetch prefetch = c.enumValue("prefetch", Prefetch.class, false, Prefetch.all);
+        c.rejectUnknown(CACHE, Map.of());
+        Path directory = null;
+        if (dir != null) {
+            if (!dir.strip().startsWith("/")) {
+                c.problem("directory", "expected an absolute path, got \"" + dir + "\"");
+            } else {
+                directory = Path.of(dir.strip()).normalize();
+            }
+        } else if (name != null) {
+            directory = cacheRoot.resolve(name);
+        }
+        long bytes = DEFAULT_MAX_SIZE;
+        if (maxSize != null) {
+            try {
+                bytes = ByteSize.parse(maxSize);
+                if (bytes < (16L << 20)) {
+                    c.problem("maxSize", "expected at least 16Mi, got \"" + maxSize + "\"");
+                }
+            } catch (IllegalArgumentException e) {
+                c.problem("maxSize", e.getMessage());
+            }
+        }
+        return directory == null ? null : new SubvolumeConfig.CacheSettings(directory, bytes, prefetch);
+    }
+
+    private static void checkAcrossSubvolumes(List<SubvolumeConfig> subvolumes, List<ConfigProblem> problems) {
+        for (int i = 0; i < subvolumes.size(); i++) {
+            SubvolumeConfig a = subvolumes.get(i);
+            for (int j = 0; j < i; j++) {
+                SubvolumeConfig b = subvolumes.get(j);
+                if (a.name().equals(b.name())) {
+                    problems.add(new ConfigProblem(a.file(), 0, "metadata.name", "\"" + a.name()
+                            + "\" is also the name of a subvolume in " + b.file() + "; names must be unique"));
+                }
+                if (a.path().equals(b.path())) {
+                    problems.add(new ConfigProblem(a.file(), 0, "spec.path", "\"" + a.path()
+                            + "\" is also the path of subvolume " + b.name() + " in " + b.file() + "; paths must be unique"));
+                } else if (a.path().startsWith(b.path() + "/") || b.path().startsWith(a.path() + "/")) {
+                    problems.add(new ConfigProblem(a.file(), 0, "spec.path", "\"" + a.path()
+                            + "\" overlaps the path \"" + b.path() + "\" of subvolume " + b.name()
+                            + "; one subvolume cannot live inside another"));
+                }
+                if (a.cache().directory().equals(b.cache().directory())) {
+                    problems.add(new ConfigProblem(a.file(), 0, "spec.cache.directory", "\"" + a.cache().directory()
+                            + "\" is also the cache directory of subvolume " + b.name() + "; each needs its own"));
+                }
+            }
+        }
+    }
+
+    private static boolean isUuid(String s) {
+        if (!s.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+            return false;
+        }
+        try {
+            UUID.fromString(s);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static Set<String> ordered(String... keys) {
+        return java.util.Collections.unmodifiableSet(new LinkedHashSet<>(List.of(keys)));
+    }
+}
