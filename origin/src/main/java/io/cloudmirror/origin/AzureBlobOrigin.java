@@ -130,9 +130,17 @@ public final class AzureBlobOrigin implements BlobOrigin {
         try {
             for (var page : container.listBlobs(options, null).iterableByPage()) {
                 for (com.azure.storage.blob.models.BlobItem item : page.getValue()) {
-                    sink.accept(toItem(item));
+                    BlobItem listed = toItem(item);
+                    try {
+                        sink.accept(listed);
+                    } catch (RuntimeException sinkFailure) {
+                        throw new SinkFailure(sinkFailure);
+                    }
                 }
             }
+        } catch (SinkFailure e) {
+            // The caller's own unchecked failure is not an origin failure: rethrow it unchanged.
+            throw (RuntimeException) e.getCause();
         } catch (IOException e) {
             if (e instanceof OriginException oe) {
                 throw oe;
@@ -189,6 +197,13 @@ public final class AzureBlobOrigin implements BlobOrigin {
     @Override
     public void close() {
         // The JDK HttpClient owns no threads that outlive the JVM's daemon executors; nothing to release.
+    }
+
+    /** Carries an unchecked exception of a listing sink past the SDK-failure mapping. */
+    private static final class SinkFailure extends RuntimeException {
+        SinkFailure(RuntimeException cause) {
+            super(cause);
+        }
     }
 
     /** Copies a download into a buffer; fails if the origin sends more than was asked for. */

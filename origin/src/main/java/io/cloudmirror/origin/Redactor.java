@@ -19,7 +19,7 @@ public final class Redactor {
     private static final Pattern PATTERNS = Pattern.compile(
             "(?i)(?<key>(?:[?&]|\\b)sig=)(?<v1>[^&\\s\"';]+)"
             + "|(?<kv>\\b(?:AccountKey|SharedAccessSignature|SharedAccessKey|ClientSecret|client_secret|"
-            + "access_token|refresh_token|id_token|client_assertion)\\s*[=:]\\s*\"?)(?<v2>[^;\\s\"&,]+)"
+            + "access_token|refresh_token|id_token|client_assertion)\"?\\s*[=:]\\s*\"?)(?<v2>[^;\\s\"&,]+)"
             + "|(?<auth>\\b(?:Bearer|SharedKey|SharedKeyLite)\\s+)(?<v3>[A-Za-z0-9._~+/:=-]+)");
 
     private static final Set<String> LITERALS = new CopyOnWriteArraySet<>();

@@ -27,11 +27,11 @@ public final class InMemoryOrigin implements BlobOrigin {
                        Map<String, String> tags) {
     }
 
-    private final NavigableMap<String, Blob> blobs = new ConcurrentSkipListMap<>();
-    private final AtomicLong versions = new AtomicLong();
-    private final AtomicLong reads = new AtomicLong();
-    private final AtomicLong bytesRead = new AtomicLong();
-    private final AtomicLong listings = new AtomicLong();
+    private final NavigableMap<String, Blob> blobs;
+    private final AtomicLong versions;
+    private final AtomicLong reads;
+    private final AtomicLong bytesRead;
+    private final AtomicLong listings;
     private final Clock clock;
     private final boolean includeTags;
     private volatile BackendConnection state = BackendConnection.CONNECTED;
@@ -41,8 +41,32 @@ public final class InMemoryOrigin implements BlobOrigin {
     }
 
     public InMemoryOrigin(Clock clock, boolean includeTags) {
+        this.blobs = new ConcurrentSkipListMap<>();
+        this.versions = new AtomicLong();
+        this.reads = new AtomicLong();
+        this.bytesRead = new AtomicLong();
+        this.listings = new AtomicLong();
         this.clock = clock;
         this.includeTags = includeTags;
+    }
+
+    private InMemoryOrigin(InMemoryOrigin shared, boolean includeTags) {
+        this.blobs = shared.blobs;
+        this.versions = shared.versions;
+        this.reads = shared.reads;
+        this.bytesRead = shared.bytesRead;
+        this.listings = shared.listings;
+        this.clock = shared.clock;
+        this.includeTags = includeTags;
+    }
+
+    /**
+     * Another origin over the same blobs (like a second {@link AzureBlobOrigin} on the same container)
+     * that lists index tags or not. Blobs and counters are shared; the failure state ({@link #setState})
+     * is not.
+     */
+    public InMemoryOrigin view(boolean includeTags) {
+        return new InMemoryOrigin(this, includeTags);
     }
 
     /** Stores (or overwrites) a blob; returns its new ETag. */

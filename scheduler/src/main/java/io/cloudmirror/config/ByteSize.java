@@ -38,7 +38,8 @@ public final class ByteSize {
         };
         BigDecimal bytes = n.multiply(factor);
         if (bytes.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
-            throw new IllegalArgumentException("\"" + text + "\" is too large");
+            throw new IllegalArgumentException("\"" + text + "\" is too large; expected at most "
+                    + Long.MAX_VALUE + " bytes (just under 8Ei)");
         }
         return bytes.longValue();
     }

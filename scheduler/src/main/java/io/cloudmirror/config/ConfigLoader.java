@@ -1,10 +1,14 @@
 package io.cloudmirror.config;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Reader;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.MalformedInputException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -23,6 +28,8 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.Tag;
 
 /**
  * Reads and validates {@code MirrorSubvolume} YAML: one file (possibly several documents separated by
@@ -52,6 +59,8 @@ public final class ConfigLoader {
     private static final Set<String> SCHEDULE = ordered("frequency", "oneshot");
     private static final Set<String> CACHE = ordered("directory", "maxSize", "prefetch");
     private static final Map<String, String> NESTED = new HashMap<>();
+    /** Where fields found at the top level belong. */
+    private static final Map<String, String> TOP_ELSEWHERE = new HashMap<>();
 
     static {
         AUTH.forEach(k -> NESTED.put(k, "spec.authentication"));
@@ -59,6 +68,9 @@ public final class ConfigLoader {
         FILTERING.forEach(k -> NESTED.put(k, "spec.blobFiltering"));
         SCHEDULE.forEach(k -> NESTED.put(k, "spec.schedule"));
         CACHE.forEach(k -> NESTED.put(k, "spec.cache"));
+        TOP_ELSEWHERE.putAll(NESTED);
+        SPEC.forEach(k -> TOP_ELSEWHERE.put(k, "spec"));
+        METADATA.forEach(k -> TOP_ELSEWHERE.put(k, "metadata"));
     }
 
     private final Function<String, String> env;
@@ -93,7 +105,7 @@ public final class ConfigLoader {
     /** Loads {@code source} (a file or a directory); throws with every problem found. */
     public MirrorConfig load(Path source) throws ConfigException {
         List<ConfigProblem> problems = new ArrayList<>();
-        List<SubvolumeConfig> subvolumes = new ArrayList<>();
+        List<Parsed> subvolumes = new ArrayList<>();
         Path abs = source.toAbsolutePath().normalize();
         List<Path> files = files(abs, problems);
         for (Path f : files) {
@@ -106,7 +118,7 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new MirrorConfig(abs, subvolumes);
+        return new MirrorConfig(abs, subvolumes.stream().map(Parsed::config).toList());
     }
 
     private static List<Path> files(Path source, List<ConfigProblem> problems) {
@@ -132,7 +144,11 @@ public final class ConfigLoader {
         }
     }
 
-    private void parseFile(Path file, List<SubvolumeConfig> out, List<ConfigProblem> problems) {
+    /** A parsed subvolume and the lines of the fields that must be unique across subvolumes. */
+    private record Parsed(SubvolumeConfig config, int nameLine, int pathLine, int cacheLine) {
+    }
+
+    private void parseFile(Path file, List<Parsed> out, List<ConfigProblem> problems) {
         LoaderOptions options = new LoaderOptions();
         options.setAllowDuplicateKeys(false);
         options.setMaxAliasesForCollections(10);
@@ -141,11 +157,11 @@ public final class ConfigLoader {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             int docs = 0;
             for (Node doc : yaml.composeAll(r)) {
-                if (doc == null) {
-                    continue;
+                if (doc == null || doc instanceof ScalarNode n && Tag.NULL.equals(n.getTag())) {
+                    continue; // an empty document, e.g. after a stray or trailing "---"
                 }
                 docs++;
-                SubvolumeConfig s = parseDocument(file, doc, problems);
+                Parsed s = parseDocument(file, doc, problems);
                 if (s != null) {
                     out.add(s);
                 }
@@ -155,18 +171,51 @@ public final class ConfigLoader {
             }
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
-            problems.add(new ConfigProblem(file, line, "", "not valid YAML: " + e.getProblem()
-                    + (e.getContext() == null ? "" : " (" + e.getContext() + ")")));
+            String problem = String.valueOf(e.getProblem());
+            if (problem.startsWith("found character '@'") || problem.startsWith("found character '`'")) {
+                // SnakeYAML adds "(Do not use @ for indentation)", which misleads: the value needs quotes.
+                char c = problem.charAt("found character '".length());
+                problem = "found character '" + c + "' that cannot start an unquoted value; quote values that "
+                        + "start with " + c + ", e.g. frequency: \"@hourly\"";
+            } else if (e.getContext() != null) {
+                problem += " (" + e.getContext() + ")";
+            }
+            problems.add(new ConfigProblem(file, line, "", "not valid YAML: " + problem));
         } catch (YAMLException e) {
-            problems.add(new ConfigProblem(file, 0, "", "not valid YAML: " + e.getMessage()));
-        } catch (MalformedInputException e) {
-            problems.add(new ConfigProblem(file, 0, "", "not UTF-8 text"));
+            problems.add(e.getCause() instanceof CharacterCodingException ? notUtf8(file)
+                    : new ConfigProblem(file, 0, "", "not valid YAML: " + e.getMessage()));
+        } catch (CharacterCodingException e) {
+            problems.add(notUtf8(file));
         } catch (IOException e) {
             problems.add(new ConfigProblem(file, 0, "", "cannot read: " + e.getMessage()));
         }
     }
 
-    private SubvolumeConfig parseDocument(Path file, Node doc, List<ConfigProblem> problems) {
+    /** The problem for a file that is not UTF-8, at the line of its first bad byte when it can be found. */
+    private static ConfigProblem notUtf8(Path file) {
+        try {
+            byte[] bytes;
+            try (InputStream stream = Files.newInputStream(file)) {
+                bytes = stream.readNBytes(16 << 20);
+            }
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            CoderResult result = StandardCharsets.UTF_8.newDecoder().decode(in, CharBuffer.allocate(bytes.length),
+                    bytes.length < 16 << 20);
+            if (result.isError()) {
+                int line = 1;
+                for (int i = 0; i < in.position(); i++) {
+                    line += bytes[i] == '\n' ? 1 : 0;
+                }
+                return new ConfigProblem(file, line, "", String.format(Locale.ROOT, "not UTF-8 text (byte 0x%02X); "
+                        + "expected the file to be saved as UTF-8", bytes[in.position()] & 0xff));
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through to the general message
+        }
+        return new ConfigProblem(file, 0, "", "not UTF-8 text; expected the file to be saved as UTF-8");
+    }
+
+    private Parsed parseDocument(Path file, Node doc, List<ConfigProblem> problems) {
         int before = problems.size();
         YamlFields top = YamlFields.root(file, doc, problems);
         String apiVersion = top.string("apiVersion", true, "\"" + API_VERSION + "\"");
@@ -200,13 +249,16 @@ public final class ConfigLoader {
         String prefix = filtering.string("blobNamePrefix", false, "a blob name prefix");
         filtering.rejectUnknown(FILTERING, Map.of());
         SubvolumeConfig.Schedule schedule = schedule(spec);
-        SubvolumeConfig.CacheSettings cache = cache(spec, name);
+        YamlFields cacheFields = spec.mapping("cache", false, "directory, maxSize and prefetch");
+        SubvolumeConfig.CacheSettings cache = cache(cacheFields, name);
         spec.rejectUnknown(SPEC, NESTED);
-        top.rejectUnknown(TOP, Map.of());
+        top.rejectUnknown(TOP, TOP_ELSEWHERE);
         if (problems.size() > before) {
             return null;
         }
-        return new SubvolumeConfig(file, name, edgeVolume, path, auth, account, prefix, schedule, cache);
+        return new Parsed(new SubvolumeConfig(file, name, edgeVolume, path, auth, account, prefix, schedule, cache),
+                metadata.line("name"), spec.line("path"),
+                cacheFields.has("directory") ? cacheFields.line("directory") : metadata.line("name"));
     }
 
     private static String checkPath(YamlFields spec, String raw) {
@@ -273,7 +325,8 @@ public final class ConfigLoader {
                     + "or use CONNECTION_STRING, SAS or ACCOUNT_KEY");
         }
         if (!clientId(type) && clientId != null && !clientId.isBlank()) {
-            a.problem("clientId", "only MANAGED_IDENTITY and WORKLOAD_IDENTITY take a clientId");
+            a.problem("clientId", "authType " + type + " takes no clientId; only MANAGED_IDENTITY and "
+                    + "WORKLOAD_IDENTITY take a clientId");
         } else if (clientId != null && !clientId.isBlank() && !isUuid(clientId.strip())) {
             a.problem("clientId", "expected a client id (GUID such as 00000000-0000-0000-0000-000000000000), got \""
                     + clientId + "\"");
@@ -298,8 +351,8 @@ public final class ConfigLoader {
             try {
                 uri = new URI(endpoint.strip());
                 if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null
-                        || uri.getQuery() != null || uri.getUserInfo() != null) {
-                    b.problem("accountEndpoint", "expected an http(s) URL without query or credentials such as "
+                        || uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null) {
+                    b.problem("accountEndpoint", "expected an http(s) URL without query, fragment or credentials such as "
                             + "\"https://<account>.blob.core.windows.net/\", got \"" + endpoint + "\"");
                     uri = null;
                 }
@@ -339,8 +392,7 @@ public final class ConfigLoader {
         return frequency == null ? null : new SubvolumeConfig.Schedule(frequency, shot);
     }
 
-    private SubvolumeConfig.CacheSettings cache(YamlFields spec, String name) {
-        YamlFields c = spec.mapping("cache", false, "directory, maxSize and prefetch");
+    private SubvolumeConfig.CacheSettings cache(YamlFields c, String name) {
         String dir = c.string("directory", false, "an absolute directory path");
         String maxSize = c.string("maxSize", false, "a size such as 50Gi");
         Prefetch prefetch = c.enumValue("prefetch", Prefetch.class, false, Prefetch.all);
@@ -369,25 +421,26 @@ public final class ConfigLoader {
         return directory == null ? null : new SubvolumeConfig.CacheSettings(directory, bytes, prefetch);
     }
 
-    private static void checkAcrossSubvolumes(List<SubvolumeConfig> subvolumes, List<ConfigProblem> problems) {
+    private static void checkAcrossSubvolumes(List<Parsed> subvolumes, List<ConfigProblem> problems) {
         for (int i = 0; i < subvolumes.size(); i++) {
-            SubvolumeConfig a = subvolumes.get(i);
+            Parsed pa = subvolumes.get(i);
+            SubvolumeConfig a = pa.config();
             for (int j = 0; j < i; j++) {
-                SubvolumeConfig b = subvolumes.get(j);
+                SubvolumeConfig b = subvolumes.get(j).config();
                 if (a.name().equals(b.name())) {
-                    problems.add(new ConfigProblem(a.file(), 0, "metadata.name", "\"" + a.name()
+                    problems.add(new ConfigProblem(a.file(), pa.nameLine(), "metadata.name", "\"" + a.name()
                             + "\" is also the name of a subvolume in " + b.file() + "; names must be unique"));
                 }
                 if (a.path().equals(b.path())) {
-                    problems.add(new ConfigProblem(a.file(), 0, "spec.path", "\"" + a.path()
+                    problems.add(new ConfigProblem(a.file(), pa.pathLine(), "spec.path", "\"" + a.path()
                             + "\" is also the path of subvolume " + b.name() + " in " + b.file() + "; paths must be unique"));
                 } else if (a.path().startsWith(b.path() + "/") || b.path().startsWith(a.path() + "/")) {
-                    problems.add(new ConfigProblem(a.file(), 0, "spec.path", "\"" + a.path()
+                    problems.add(new ConfigProblem(a.file(), pa.pathLine(), "spec.path", "\"" + a.path()
                             + "\" overlaps the path \"" + b.path() + "\" of subvolume " + b.name()
                             + "; one subvolume cannot live inside another"));
                 }
                 if (a.cache().directory().equals(b.cache().directory())) {
-                    problems.add(new ConfigProblem(a.file(), 0, "spec.cache.directory", "\"" + a.cache().directory()
+                    problems.add(new ConfigProblem(a.file(), pa.cacheLine(), "spec.cache.directory", "\"" + a.cache().directory()
                             + "\" is also the cache directory of subvolume " + b.name() + "; each needs its own"));
                 }
             }

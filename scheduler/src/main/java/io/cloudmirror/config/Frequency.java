@@ -62,14 +62,21 @@ public final class Frequency {
             throw new IllegalArgumentException("\"" + expr + "\" has " + expr.split("\\s+").length
                     + " fields; " + RULE);
         }
+        ExecutionTime execution;
         try {
             Cron cron = PARSER.parse(expr);
             cron.validate();
-            return new Frequency(expr, ExecutionTime.forCron(cron));
+            execution = ExecutionTime.forCron(cron);
         } catch (IllegalArgumentException e) {
             String why = e.getMessage() == null ? "" : " (" + e.getMessage().strip() + ")";
             throw new IllegalArgumentException("\"" + expr + "\" is not a valid schedule" + why + "; " + RULE, e);
         }
+        // Cron has no year field, so a schedule that fires at all fires within 28 years of any date.
+        if (execution.nextExecution(ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC)).isEmpty()) {
+            throw new IllegalArgumentException("\"" + expr + "\" never fires (that day does not occur in that month); "
+                    + "write \"never\" to turn the schedule off, or " + RULE);
+        }
+        return new Frequency(expr, execution);
     }
 
     /** The expression as written ({@code never} normalized). */

@@ -24,12 +24,15 @@ final class YamlFields {
     private final Map<String, NodeTuple> fields = new LinkedHashMap<>();
     private final Set<String> used = new java.util.HashSet<>();
     private final List<ConfigProblem> problems;
+    /** False for a section that is absent or not a mapping (already reported): its fields are not reported missing. */
+    private final boolean present;
 
     private YamlFields(Path file, String prefix, Node node, List<ConfigProblem> problems) {
         this.file = file;
         this.prefix = prefix;
         this.node = node;
         this.problems = problems;
+        this.present = node instanceof MappingNode;
         if (node instanceof MappingNode m) {
             for (NodeTuple t : m.getValue()) {
                 String key = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
@@ -79,7 +82,7 @@ final class YamlFields {
         used.add(key);
         NodeTuple t = fields.get(key);
         if (t == null || isNull(t.getValueNode())) {
-            if (required) {
+            if (required && present) {
                 problem(t == null ? node : t.getValueNode(), field(key),
                         (t == null ? "missing" : "is empty") + "; expected a mapping with " + expected);
             }
@@ -97,7 +100,7 @@ final class YamlFields {
         used.add(key);
         NodeTuple t = fields.get(key);
         if (t == null || isNull(t.getValueNode())) {
-            if (required) {
+            if (required && present) {
                 problem(t == null ? node : t.getValueNode(), field(key),
                         (t == null ? "missing" : "is empty") + "; expected " + expected);
             }
