@@ -5,17 +5,10 @@ import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.MirrorFileSystem;
 import io.cloudmirror.fs.Subvolume;
 import io.cloudmirror.fuse.FuseAdapter;
-import io.cloudmirror.index.Durable;
-import io.cloudmirror.index.IndexStore;
-import io.cloudmirror.origin.BlobOrigin;
-import io.cloudmirror.origin.Probe;
-import io.cloudmirror.sync.Origins;
-import io.cloudmirror.sync.Syncer;
+import io.cloudmirror.sync.SyncListener;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,16 +32,13 @@ import org.slf4j.LoggerFactory;
 final class Daemon {
 
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
-    private static final String ONESHOT_FILE = "oneshot.applied";
 
     private final MirrorConfig config;
     private final Path mountpoint;
     private final MountOptions options;
     private final Path readyFile;
     private final Clock clock = Clock.systemUTC();
-    private final List<IndexStore> indexes = new ArrayList<>();
-    private final List<BlobOrigin> origins = new ArrayList<>();
-    private final List<Syncer> syncers = new ArrayList<>();
+    private final List<SubvolumeRuntime> runtimes = new ArrayList<>();
     private final ExecutorService syncPool = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "sync");
         t.setDaemon(true);
@@ -70,7 +60,9 @@ final class Daemon {
         MirrorFileSystem fs;
         try {
             for (SubvolumeConfig s : config.subvolumes()) {
-                subvolumes.add(open(s));
+                SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncListener.NONE);
+                runtimes.add(r);
+                subvolumes.add(r.subvolume());
             }
             fs = new MirrorFileSystem(subvolumes, options.ownership(), clock.instant());
         } catch (IOException | RuntimeException e) {
@@ -78,7 +70,7 @@ final class Daemon {
             throw e;
         }
         FuseAdapter adapter = new FuseAdapter(fs);
-        String fsname = config.subvolumes().size() == 1 ? origins.get(0).displayName()
+        String fsname = runtimes.size() == 1 ? runtimes.get(0).origin().displayName()
                 : "cloudmirror:" + config.source().getFileName();
         List<String> args = options.fuseArguments(fsname);
         AtomicReference<Throwable> mountFailure = new AtomicReference<>();
@@ -117,26 +109,6 @@ final class Daemon {
         return mountFailure.get() == null ? 0 : 1;
     }
 
-    private Subvolume open(SubvolumeConfig s) throws IOException {
-        Path cacheDir = s.cache().directory();
-        Files.createDirectories(cacheDir);
-        try {
-            Files.setPosixFilePermissions(cacheDir, PosixFilePermissions.fromString("rwx------"));
-        } catch (IOException | UnsupportedOperationException e) {
-            LOG.debug("cannot restrict {}: {}", cacheDir, e.toString());
-        }
-        IndexStore index = IndexStore.open(cacheDir.resolve("index"), s.name());
-        indexes.add(index);
-        BlobOrigin origin = Origins.open(s, System::getenv);
-        origins.add(origin);
-        syncers.add(new Syncer(s.name(), origin, s.blobNamePrefix(), index, clock));
-        boolean tags = s.blobAccount().indexTagsMode() == io.cloudmirror.config.IndexTagsMode.MirrorIndexTags;
-        LOG.info("subvolume {}: {} at /{}, serving generation {} ({} files)", s.name(), origin.displayName(), s.path(),
-                index.currentStats().number(), index.currentStats().files());
-        return new Subvolume(s.name(), s.path(), index,
-                (name, etag, size, offset, dst) -> origin.read(name, etag, offset, dst), tags);
-    }
-
     private boolean awaitMounted(Thread loop) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
@@ -159,32 +131,20 @@ final class Daemon {
 
     /** Runs the sync each subvolume asks for at start: a oneshot UUID not yet honoured. */
     private void startupSyncs() {
-        for (int i = 0; i < syncers.size(); i++) {
-            SubvolumeConfig s = config.subvolumes().get(i);
-            Syncer syncer = syncers.get(i);
-            String oneshot = s.schedule().oneshot();
-            Path applied = s.cache().directory().resolve(ONESHOT_FILE);
-            if (oneshot.isEmpty() || oneshot.equals(readQuietly(applied))) {
-                Probe p = origins.get(i).probe();
-                LOG.info("{}: no start-up sync requested; backend {}", s.name(), p.connection().display());
+        for (SubvolumeRuntime r : runtimes) {
+            String name = r.config().name();
+            if (!r.oneshotPending()) {
+                LOG.info("{}: no start-up sync requested; backend {}", name, r.origin().probe().connection().display());
                 continue;
             }
             syncPool.submit(() -> {
                 try {
-                    syncer.syncNow();
-                    Durable.writeAtomically(applied, (oneshot + "\n").getBytes(StandardCharsets.UTF_8));
+                    r.syncer().syncNow();
+                    r.markOneshotApplied();
                 } catch (IOException | RuntimeException e) {
-                    LOG.warn("{}: start-up sync failed: {}", s.name(), e.getMessage());
+                    LOG.warn("{}: start-up sync failed: {}", name, e.getMessage());
                 }
             });
-        }
-    }
-
-    private static String readQuietly(Path f) {
-        try {
-            return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8).strip() : "";
-        } catch (IOException e) {
-            return "";
         }
     }
 
@@ -222,13 +182,9 @@ final class Daemon {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (IndexStore i : indexes) {
-            i.close();
+        for (SubvolumeRuntime r : runtimes) {
+            r.close();
         }
-        for (BlobOrigin o : origins) {
-            o.close();
-        }
-        indexes.clear();
-        origins.clear();
+        runtimes.clear();
     }
 }

@@ -31,15 +31,21 @@ public final class Syncer {
     private final String prefix;
     private final IndexStore index;
     private final Clock clock;
+    private final SyncListener listener;
     private final ReentrantLock running = new ReentrantLock();
     private final AtomicReference<SyncStatus> status = new AtomicReference<>(SyncStatus.initial());
 
     public Syncer(String name, BlobOrigin origin, String prefix, IndexStore index, Clock clock) {
+        this(name, origin, prefix, index, clock, SyncListener.NONE);
+    }
+
+    public Syncer(String name, BlobOrigin origin, String prefix, IndexStore index, Clock clock, SyncListener listener) {
         this.name = name;
         this.origin = origin;
         this.prefix = prefix;
         this.index = index;
         this.clock = clock;
+        this.listener = listener;
     }
 
     /** The current sync state. */
@@ -75,6 +81,7 @@ public final class Syncer {
                 LOG.info("{}: sync finished in {} ms: generation {}, {} files ({} new, {} changed, {} removed)", name,
                         done.toEpochMilli() - started.toEpochMilli(), stats.number(), stats.files(), stats.added(),
                         stats.changed(), stats.removed());
+                listener.published(name, stats);
                 return stats;
             }
         } catch (IOException | RuntimeException e) {
@@ -82,6 +89,7 @@ public final class Syncer {
             String error = Redactor.redact(e.getMessage() == null ? e.toString() : e.getMessage());
             update(s -> new SyncStatus(conn, false, s.lastAttempt(), s.lastSuccess(), error, s.listed()));
             LOG.warn("{}: sync failed, still serving generation {}: {}", name, index.currentStats().number(), error);
+            listener.failed(name, e);
             throw e;
         } finally {
             running.unlock();

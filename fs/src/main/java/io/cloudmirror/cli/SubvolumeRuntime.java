@@ -1,0 +1,112 @@
+package io.cloudmirror.cli;
+
+import io.cloudmirror.config.IndexTagsMode;
+import io.cloudmirror.config.SubvolumeConfig;
+import io.cloudmirror.fs.Subvolume;
+import io.cloudmirror.index.Durable;
+import io.cloudmirror.index.IndexStore;
+import io.cloudmirror.origin.BlobOrigin;
+import io.cloudmirror.sync.Origins;
+import io.cloudmirror.sync.SyncListener;
+import io.cloudmirror.sync.Syncer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything one subvolume runs on inside the daemon: its cache directory, index, origin and syncer,
+ * and the {@link Subvolume} view the core serves. Opened together, closed together.
+ *
+ * <p>Thread-safe after construction (its parts are).
+ */
+final class SubvolumeRuntime implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SubvolumeRuntime.class);
+    private static final String ONESHOT_FILE = "oneshot.applied";
+
+    private final SubvolumeConfig config;
+    private final IndexStore index;
+    private final BlobOrigin origin;
+    private final Syncer syncer;
+    private final Subvolume subvolume;
+
+    private SubvolumeRuntime(SubvolumeConfig config, IndexStore index, BlobOrigin origin, Syncer syncer) {
+        this.config = config;
+        this.index = index;
+        this.origin = origin;
+        this.syncer = syncer;
+        this.subvolume = new Subvolume(config.name(), config.path(), index,
+                (name, etag, size, offset, dst) -> origin.read(name, etag, offset, dst),
+                config.blobAccount().indexTagsMode() == IndexTagsMode.MirrorIndexTags);
+    }
+
+    /** Opens the cache directory (owner-only), the index and the origin of {@code config}. */
+    static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncListener listener) throws IOException {
+        Path cacheDir = config.cache().directory();
+        Files.createDirectories(cacheDir);
+        try {
+            Files.setPosixFilePermissions(cacheDir, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debug("cannot restrict {}: {}", cacheDir, e.toString());
+        }
+        IndexStore index = IndexStore.open(cacheDir.resolve("index"), config.name());
+        try {
+            BlobOrigin origin = Origins.open(config, System::getenv);
+            Syncer syncer = new Syncer(config.name(), origin, config.blobNamePrefix(), index, clock, listener);
+            LOG.info("subvolume {}: {} at /{}, serving generation {} ({} files)", config.name(), origin.displayName(),
+                    config.path(), index.currentStats().number(), index.currentStats().files());
+            return new SubvolumeRuntime(config, index, origin, syncer);
+        } catch (IOException | RuntimeException e) {
+            index.close();
+            throw e;
+        }
+    }
+
+    SubvolumeConfig config() {
+        return config;
+    }
+
+    Subvolume subvolume() {
+        return subvolume;
+    }
+
+    BlobOrigin origin() {
+        return origin;
+    }
+
+    Syncer syncer() {
+        return syncer;
+    }
+
+    /** Whether the configured oneshot UUID asks for a sync that has not been honoured yet. */
+    boolean oneshotPending() {
+        String oneshot = config.schedule().oneshot();
+        return !oneshot.isEmpty() && !oneshot.equals(appliedOneshot());
+    }
+
+    /** Records that the configured oneshot UUID has been honoured. */
+    void markOneshotApplied() throws IOException {
+        Durable.writeAtomically(config.cache().directory().resolve(ONESHOT_FILE),
+                (config.schedule().oneshot() + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private String appliedOneshot() {
+        Path f = config.cache().directory().resolve(ONESHOT_FILE);
+        try {
+            return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8).strip() : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public void close() {
+        index.close();
+        origin.close();
+    }
+}
