@@ -228,6 +228,7 @@ public final class GenerationBuilder implements AutoCloseable {
         private long added;
         private long changed;
         private long unchanged;
+        private long directoriesAdded;
 
         Tree(ChronicleMap<CharSequence, byte[]> nodes, ChronicleMap<Long, byte[]> children, Inodes inodes,
              Generation previous) {
@@ -303,7 +304,7 @@ public final class GenerationBuilder implements AutoCloseable {
                 put(path, dir);
                 putChild(parent, slot, new ChildEntry(name, NodeKind.DIRECTORY, ino));
                 put(parentPath, parent.withChild(true, mtime));
-                directories++;
+                directoryCreated(path);
                 return dir;
             }
             // A file is in the way: the directory wins, the file is skipped.
@@ -317,8 +318,16 @@ public final class GenerationBuilder implements AutoCloseable {
             put(path, dir);
             putChild(parent, existing.slot(), new ChildEntry(name, NodeKind.DIRECTORY, ino));
             put(parentPath, parent.withChildBecameDirectory());
-            directories++;
+            directoryCreated(path);
             return dir;
+        }
+
+        private void directoryCreated(String path) {
+            directories++;
+            Node old = previous == null ? null : previous.lookup(path);
+            if (old == null || !old.isDirectory()) {
+                directoriesAdded++;
+            }
         }
 
         private void diff(String path, String etag, int sign) {
@@ -363,8 +372,12 @@ public final class GenerationBuilder implements AutoCloseable {
 
         GenerationStats stats(long number, Instant createdAt) {
             long prevFiles = previous == null ? 0 : previous.stats().files();
+            long prevDirectories = previous == null ? 1 : previous.stats().directories();
             long removed = Math.max(0, prevFiles - unchanged - changed);
-            return new GenerationStats(number, createdAt, files, directories, bytes, skipped, added, changed, removed);
+            long directoriesRemoved = prevDirectories - (directories - directoriesAdded);
+            boolean treeChanged = added + changed + removed + directoriesAdded + directoriesRemoved > 0;
+            return new GenerationStats(number, createdAt, files, directories, bytes, skipped, added, changed, removed,
+                    treeChanged);
         }
     }
 

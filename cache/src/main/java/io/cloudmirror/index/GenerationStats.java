@@ -24,9 +24,12 @@ import java.util.Properties;
  * @param added       files new since the previous generation
  * @param changed     files whose ETag differs from the previous generation
  * @param removed     files of the previous generation that are gone
+ * @param treeChanged whether any path differs from the previous generation (a file added, changed or
+ *                    removed, or a directory appeared or went); false for a sync that found nothing new
  */
 public record GenerationStats(long number, Instant createdAt, long files, long directories, long bytes,
-                              Map<SkipReason, Long> skipped, long added, long changed, long removed) {
+                              Map<SkipReason, Long> skipped, long added, long changed, long removed,
+                              boolean treeChanged) {
 
     static final String FILE_NAME = "generation.properties";
 
@@ -38,7 +41,7 @@ public record GenerationStats(long number, Instant createdAt, long files, long d
 
     /** The stats of the empty tree served before the first sync. */
     public static GenerationStats empty() {
-        return new GenerationStats(0, Instant.EPOCH, 0, 1, 0, Map.of(), 0, 0, 0);
+        return new GenerationStats(0, Instant.EPOCH, 0, 1, 0, Map.of(), 0, 0, 0, false);
     }
 
     /** Total blobs skipped, all reasons together. */
@@ -56,6 +59,7 @@ public record GenerationStats(long number, Instant createdAt, long files, long d
         p.setProperty("added", Long.toString(added));
         p.setProperty("changed", Long.toString(changed));
         p.setProperty("removed", Long.toString(removed));
+        p.setProperty("treeChanged", Boolean.toString(treeChanged));
         skipped.forEach((reason, count) -> p.setProperty("skipped." + reason.name(), Long.toString(count)));
         try (Writer w = Files.newBufferedWriter(dir.resolve(FILE_NAME), StandardCharsets.UTF_8)) {
             p.store(w, "cloudmirror index generation");
@@ -79,7 +83,8 @@ public record GenerationStats(long number, Instant createdAt, long files, long d
                     Instant.parse(p.getProperty("createdAt")), Long.parseLong(p.getProperty("files")),
                     Long.parseLong(p.getProperty("directories")), Long.parseLong(p.getProperty("bytes")), skipped,
                     Long.parseLong(p.getProperty("added", "0")), Long.parseLong(p.getProperty("changed", "0")),
-                    Long.parseLong(p.getProperty("removed", "0")));
+                    Long.parseLong(p.getProperty("removed", "0")),
+                    Boolean.parseBoolean(p.getProperty("treeChanged", "true")));
         } catch (RuntimeException e) {
             throw new IOException("corrupt " + dir.resolve(FILE_NAME) + ": " + e.getMessage(), e);
         }

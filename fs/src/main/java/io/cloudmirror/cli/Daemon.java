@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,9 +60,14 @@ final class Daemon {
     int run() throws IOException {
         List<Subvolume> subvolumes = new ArrayList<>();
         MirrorFileSystem fs;
+        Map<String, String> tops = new HashMap<>();
+        for (SubvolumeConfig s : config.subvolumes()) {
+            tops.put(s.name(), s.path().split("/", 2)[0]);
+        }
+        KernelInvalidation invalidation = new KernelInvalidation(tops);
         try {
             for (SubvolumeConfig s : config.subvolumes()) {
-                SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncListener.NONE);
+                SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncListener.all(List.of(invalidation)));
                 runtimes.add(r);
                 subvolumes.add(r.subvolume());
             }
@@ -70,6 +77,7 @@ final class Daemon {
             throw e;
         }
         FuseAdapter adapter = new FuseAdapter(fs);
+        invalidation.attach(adapter);
         String fsname = runtimes.size() == 1 ? runtimes.get(0).origin().displayName()
                 : "cloudmirror:" + config.source().getFileName();
         List<String> args = options.fuseArguments(fsname);

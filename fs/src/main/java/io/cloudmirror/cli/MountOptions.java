@@ -38,10 +38,14 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
             "diratime", "lazytime", "nolazytime", "ro", "default_permissions", "use_ino", "readdir_ino", "silent",
             "loud", "iversion", "noiversion", "mand", "nomand");
 
-    /** Default kernel cache timeouts, in seconds. */
-    static final double ATTR_TIMEOUT = 1.0;
-    static final double ENTRY_TIMEOUT = 1.0;
-    static final double NEGATIVE_TIMEOUT = 1.0;
+    /**
+     * Default kernel cache timeouts, in seconds: long, because every publish that changes a subvolume's
+     * tree invalidates what the kernel cached under it (see KernelInvalidation), so warm {@code find} and
+     * {@code ls -lR} are served by the kernel without going stale.
+     */
+    static final double ATTR_TIMEOUT = 3600;
+    static final double ENTRY_TIMEOUT = 3600;
+    static final double NEGATIVE_TIMEOUT = 60;
 
     /**
      * Parses {@code -o} values (each may hold several comma-separated options).

@@ -35,6 +35,7 @@ public final class FuseAdapter extends FuseStubFS {
     private static final int IO_SIZE = 128 * 1024;
 
     private final MirrorFileSystem fs;
+    private final KernelNotifier kernel = new KernelNotifier();
     private final ThreadLocal<ByteBuffer> readBuffers = ThreadLocal.withInitial(() -> ByteBuffer.allocate(IO_SIZE));
     private final ThreadLocal<Pointer> direntStats;
 
@@ -43,6 +44,21 @@ public final class FuseAdapter extends FuseStubFS {
         Runtime runtime = Runtime.getSystemRuntime();
         int statSize = Struct.size(new FileStat(runtime));
         this.direntStats = ThreadLocal.withInitial(() -> runtime.getMemoryManager().allocateDirect(statSize, true));
+    }
+
+    @Override
+    public Pointer init(Pointer conn) {
+        kernel.attach(libFuse.fuse_get_context().fuse.get());
+        return null;
+    }
+
+    /**
+     * Drops the kernel's cached names and attributes under the mount root's entry {@code name} (a
+     * subvolume, or the synthetic directory above it), so that a newly published generation shows at once.
+     * Call from outside FUSE callbacks.
+     */
+    public boolean invalidate(String name) {
+        return kernel.invalidateRootEntry(name);
     }
 
     @Override

@@ -17,12 +17,29 @@ public final class Origins {
     private Origins() {
     }
 
-    /** Opens the origin of {@code config}; secrets come from its secretFile or secretEnv. */
+    /**
+     * Opens the origin of {@code config}; secrets come from its secretFile or secretEnv and are read now,
+     * so a missing secret fails here. The SDK client itself is built in the background (see {@link LazyOrigin}).
+     */
     public static BlobOrigin open(SubvolumeConfig config, Function<String, String> env) throws IOException {
         SubvolumeConfig.BlobAccount account = config.blobAccount();
         AzureSettings settings = AzureSettings.of(account.endpoint(), account.containerName(),
                 credential(config, env), account.indexTagsMode() == IndexTagsMode.MirrorIndexTags);
-        return AzureBlobOrigin.create(settings);
+        return new LazyOrigin(displayName(settings), () -> AzureBlobOrigin.create(settings));
+    }
+
+    /** {@code account/container}, as the SDK client will name it, without building the client. */
+    static String displayName(AzureSettings settings) {
+        String account = settings.accountName();
+        if (settings.credential() instanceof AzureCredential.ConnectionString cs) {
+            for (String part : cs.value().split(";")) {
+                int eq = part.indexOf('=');
+                if (eq > 0 && part.substring(0, eq).strip().equalsIgnoreCase("AccountName")) {
+                    account = part.substring(eq + 1).strip();
+                }
+            }
+        }
+        return account + "/" + settings.container();
     }
 
     static AzureCredential credential(SubvolumeConfig config, Function<String, String> env) throws IOException {

@@ -1,0 +1,73 @@
+package io.cloudmirror.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cloudmirror.origin.InMemoryOrigin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kernel caching through a real mount: long entry and attribute timeouts keep lookups in the kernel,
+ * and a publish that changes the tree makes the change visible at once.
+ */
+class KernelCacheIT {
+
+    private static final List<String> LONG_TIMEOUTS = List.of("-o", "ro,default_permissions,use_ino,readdir_ino,"
+            + "fsname=test/kernelcache,subtype=cloudmirror,attr_timeout=3600,entry_timeout=3600,negative_timeout=3600");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void kernelKeepsAttributesUntilInvalidated() throws Exception {
+        InMemoryOrigin origin = new InMemoryOrigin();
+        origin.put("dir/a.txt", "one");
+        try (InProcessMount m = new InProcessMount(tmp, origin, "media", "mirrorSubDir", false, LONG_TIMEOUTS)) {
+            m.syncer.syncNow();
+            Path a = m.mountpoint.resolve("mirrorSubDir/dir/a.txt");
+            Path added = m.mountpoint.resolve("mirrorSubDir/dir/new.txt");
+            assertEquals(3, Files.size(a));
+            assertFalse(Files.exists(added));
+            origin.put("dir/a.txt", "one more time");
+            origin.put("dir/new.txt", "new");
+            m.syncer.syncNow();
+            assertEquals(13, m.fs.getattr("/mirrorSubDir/dir/a.txt").size(), "the core serves the new generation");
+            assertEquals(3, Files.size(a), "the kernel still serves its cached attributes: lookups stay in the kernel");
+            assertFalse(Files.exists(added), "and its cached negative entry");
+            assertTrue(m.adapter.invalidate("mirrorSubDir"));
+            assertEquals(13, Files.size(a), "after invalidation the kernel asks again");
+            assertTrue(Files.exists(added));
+        }
+    }
+
+    @Test
+    void aPublishThatChangesTheTreeIsVisibleAtOnce() throws Exception {
+        InMemoryOrigin origin = new InMemoryOrigin();
+        origin.put("dir/a.txt", "one");
+        origin.put("dir/keep.txt", "same");
+        try (InProcessMount m = new InProcessMount(tmp, origin, "media", "mirrorSubDir", true, LONG_TIMEOUTS)) {
+            m.syncer.syncNow();
+            Path a = m.mountpoint.resolve("mirrorSubDir/dir/a.txt");
+            Path added = m.mountpoint.resolve("mirrorSubDir/dir/new.txt");
+            assertEquals("one", Files.readString(a));
+            assertFalse(Files.exists(added));
+            origin.put("dir/a.txt", "one more time");
+            origin.put("dir/new.txt", "new");
+            assertTrue(m.syncer.syncNow().treeChanged());
+            assertEquals(13, Files.size(a));
+            assertTrue(Files.exists(added));
+            assertEquals("one more time", Files.readString(a), "new bytes, not stale cached pages");
+            assertEquals("same", Files.readString(m.mountpoint.resolve("mirrorSubDir/dir/keep.txt")));
+
+            origin.delete("dir/new.txt");
+            assertTrue(m.syncer.syncNow().treeChanged());
+            assertFalse(Files.exists(added), "a deleted blob disappears at once");
+            assertFalse(m.syncer.syncNow().treeChanged(), "a sync that finds nothing new changes nothing");
+        }
+    }
+}
