@@ -55,17 +55,37 @@ public final class IndexStore implements AutoCloseable {
      * @throws IOException if another process holds the directory, or it cannot be read or written
      */
     public static IndexStore open(Path dir, String salt) throws IOException {
+        return open(dir, salt, LOCK_WAIT);
+    }
+
+    /** How long {@link #open} waits for a previous owner (say, a daemon still shutting down) to let go. */
+    static final java.time.Duration LOCK_WAIT = java.time.Duration.ofSeconds(15);
+
+    static IndexStore open(Path dir, String salt, java.time.Duration lockWait) throws IOException {
         Files.createDirectories(dir);
         FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock;
-        try {
-            lock = ch.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
+        FileLock lock = null;
+        long deadline = System.nanoTime() + lockWait.toNanos();
+        while (true) {
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock != null || System.nanoTime() >= deadline) {
+                break;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         if (lock == null) {
             ch.close();
-            throw new IOException("index directory " + dir + " is in use by another cloudmirror process");
+            throw new IOException("index directory " + dir + " is in use by another cloudmirror process (waited "
+                    + lockWait.toSeconds() + " s for it to let go)");
         }
         IndexStore store = new IndexStore(dir, salt, ch, lock);
         try {

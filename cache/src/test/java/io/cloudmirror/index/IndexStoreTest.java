@@ -275,7 +275,8 @@ class IndexStoreTest {
     @Test
     void secondProcessCannotOpenTheSameIndex() throws IOException {
         try (IndexStore store = IndexStore.open(tmp, "vol")) {
-            IOException e = assertThrows(IOException.class, () -> IndexStore.open(tmp, "vol"));
+            IOException e = assertThrows(IOException.class,
+                    () -> IndexStore.open(tmp, "vol", java.time.Duration.ofMillis(200)));
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
         }
     }

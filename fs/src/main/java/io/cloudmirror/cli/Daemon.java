@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,6 +66,12 @@ final class Daemon {
             tops.put(s.name(), s.path().split("/", 2)[0]);
         }
         KernelInvalidation invalidation = new KernelInvalidation(tops);
+        // Bind libfuse while the indexes open: both are mostly class loading, and there are two cores.
+        CompletableFuture<FuseAdapter> binding = CompletableFuture.supplyAsync(FuseAdapter::new, r -> {
+            Thread t = new Thread(r, "fuse-bind");
+            t.setDaemon(true);
+            t.start();
+        });
         try {
             for (SubvolumeConfig s : config.subvolumes()) {
                 SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncListener.all(List.of(invalidation)));
@@ -76,7 +83,13 @@ final class Daemon {
             closeAll();
             throw e;
         }
-        FuseAdapter adapter = new FuseAdapter(fs);
+        FuseAdapter adapter;
+        try {
+            adapter = binding.join().serve(fs);
+        } catch (RuntimeException e) {
+            closeAll();
+            throw new IOException("cannot load libfuse (is the libfuse2 package installed?): " + e.getMessage(), e);
+        }
         invalidation.attach(adapter);
         String fsname = runtimes.size() == 1 ? runtimes.get(0).origin().displayName()
                 : "cloudmirror:" + config.source().getFileName();
@@ -103,6 +116,7 @@ final class Daemon {
         Files.readAttributes(mountpoint, "basic:isDirectory");
         LOG.info("mount live on {}: {} subvolume(s)", mountpoint, subvolumes.size());
         if (readyFile != null) {
+            Files.createDirectories(readyFile.getParent());
             Files.writeString(readyFile, ProcessHandle.current().pid() + "\n");
         }
         startupSyncs();

@@ -34,16 +34,34 @@ public final class FuseAdapter extends FuseStubFS {
     private static final int BLOCK_SIZE = 4096;
     private static final int IO_SIZE = 128 * 1024;
 
-    private final MirrorFileSystem fs;
+    private volatile MirrorFileSystem fs;
     private final KernelNotifier kernel = new KernelNotifier();
     private final ThreadLocal<ByteBuffer> readBuffers = ThreadLocal.withInitial(() -> ByteBuffer.allocate(IO_SIZE));
     private final ThreadLocal<Pointer> direntStats;
 
-    public FuseAdapter(MirrorFileSystem fs) {
-        this.fs = fs;
+    /**
+     * Binds libfuse (about half a second of native binding work, which the daemon does while the index
+     * opens); {@link #serve} must be called before mounting.
+     */
+    public FuseAdapter() {
         Runtime runtime = Runtime.getSystemRuntime();
         int statSize = Struct.size(new FileStat(runtime));
         this.direntStats = ThreadLocal.withInitial(() -> runtime.getMemoryManager().allocateDirect(statSize, true));
+    }
+
+    /** An adapter serving {@code fs}. */
+    public FuseAdapter(MirrorFileSystem fs) {
+        this();
+        serve(fs);
+    }
+
+    /** Sets the filesystem this adapter serves; call once, before mounting. */
+    public FuseAdapter serve(MirrorFileSystem core) {
+        if (this.fs != null) {
+            throw new IllegalStateException("already serving a filesystem");
+        }
+        this.fs = core;
+        return this;
     }
 
     @Override
