@@ -6,6 +6,7 @@ import io.cloudmirror.fs.MirrorFileSystem;
 import io.cloudmirror.fs.Subvolume;
 import io.cloudmirror.fuse.FuseAdapter;
 import io.cloudmirror.sync.SyncListener;
+import io.cloudmirror.sync.SyncTimer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -42,8 +43,8 @@ final class Daemon {
     private final Path readyFile;
     private final Clock clock = Clock.systemUTC();
     private final List<SubvolumeRuntime> runtimes = new ArrayList<>();
-    private final ExecutorService syncPool = Executors.newFixedThreadPool(2, r -> {
-        Thread t = new Thread(r, "sync");
+    private final ScheduledExecutorService timerThread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sync-timer");
         t.setDaemon(true);
         return t;
     });
@@ -74,7 +75,8 @@ final class Daemon {
         });
         try {
             for (SubvolumeConfig s : config.subvolumes()) {
-                SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncListener.all(List.of(invalidation)));
+                SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncTimer.of(clock, timerThread),
+                        SyncListener.all(List.of(invalidation)));
                 runtimes.add(r);
                 subvolumes.add(r.subvolume());
             }
@@ -151,22 +153,10 @@ final class Daemon {
         return false;
     }
 
-    /** Runs the sync each subvolume asks for at start: a oneshot UUID not yet honoured. */
+    /** Starts each subvolume's schedule, with the start-up sync its configuration asks for. */
     private void startupSyncs() {
         for (SubvolumeRuntime r : runtimes) {
-            String name = r.config().name();
-            if (!r.oneshotPending()) {
-                LOG.info("{}: no start-up sync requested; backend {}", name, r.origin().probe().connection().display());
-                continue;
-            }
-            syncPool.submit(() -> {
-                try {
-                    r.syncer().syncNow();
-                    r.markOneshotApplied();
-                } catch (IOException | RuntimeException e) {
-                    LOG.warn("{}: start-up sync failed: {}", name, e.getMessage());
-                }
-            });
+            r.startSchedule(clock);
         }
     }
 
@@ -198,12 +188,7 @@ final class Daemon {
     }
 
     private void closeAll() {
-        syncPool.shutdownNow();
-        try {
-            syncPool.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        timerThread.shutdownNow();
         for (SubvolumeRuntime r : runtimes) {
             r.close();
         }

@@ -4,9 +4,13 @@ import io.cloudmirror.config.IndexTagsMode;
 import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.Subvolume;
 import io.cloudmirror.index.Durable;
+import io.cloudmirror.index.GenerationStats;
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.BlobOrigin;
+import io.cloudmirror.sync.Backoff;
 import io.cloudmirror.sync.Origins;
+import io.cloudmirror.sync.SyncScheduler;
+import io.cloudmirror.sync.SyncTimer;
 import io.cloudmirror.sync.SyncListener;
 import io.cloudmirror.sync.Syncer;
 import java.io.IOException;
@@ -15,6 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,20 +40,31 @@ final class SubvolumeRuntime implements AutoCloseable {
     private final IndexStore index;
     private final BlobOrigin origin;
     private final Syncer syncer;
+    private final SyncScheduler scheduler;
+    private final ExecutorService runner;
     private final Subvolume subvolume;
 
-    private SubvolumeRuntime(SubvolumeConfig config, IndexStore index, BlobOrigin origin, Syncer syncer) {
+    private SubvolumeRuntime(SubvolumeConfig config, IndexStore index, BlobOrigin origin, Syncer syncer,
+                             SyncTimer timer) {
         this.config = config;
         this.index = index;
         this.origin = origin;
         this.syncer = syncer;
+        this.runner = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "sync-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+        this.scheduler = new SyncScheduler(config.name(), syncer, config.schedule().frequency(), timer, runner,
+                Backoff.DEFAULT);
         this.subvolume = new Subvolume(config.name(), config.path(), index,
                 (name, etag, size, offset, dst) -> origin.read(name, etag, offset, dst),
                 config.blobAccount().indexTagsMode() == IndexTagsMode.MirrorIndexTags);
     }
 
     /** Opens the cache directory (owner-only), the index and the origin of {@code config}. */
-    static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncListener listener) throws IOException {
+    static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncTimer timer, SyncListener listener)
+            throws IOException {
         Path cacheDir = config.cache().directory();
         Files.createDirectories(cacheDir);
         try {
@@ -60,7 +78,7 @@ final class SubvolumeRuntime implements AutoCloseable {
             Syncer syncer = new Syncer(config.name(), origin, config.blobNamePrefix(), index, clock, listener);
             LOG.info("subvolume {}: {} at /{}, serving generation {} ({} files)", config.name(), origin.displayName(),
                     config.path(), index.currentStats().number(), index.currentStats().files());
-            return new SubvolumeRuntime(config, index, origin, syncer);
+            return new SubvolumeRuntime(config, index, origin, syncer, timer);
         } catch (IOException | RuntimeException e) {
             index.close();
             throw e;
@@ -83,16 +101,50 @@ final class SubvolumeRuntime implements AutoCloseable {
         return syncer;
     }
 
+    SyncScheduler scheduler() {
+        return scheduler;
+    }
+
+    /**
+     * Starts following the schedule, and syncs at once when the configuration asks for it: a oneshot
+     * UUID not yet honoured, or a schedule time missed while the daemon was down (catch-up). A subvolume
+     * never synced before and without a oneshot waits for its schedule, as the product documents say.
+     */
+    void startSchedule(Clock clock) {
+        scheduler.start();
+        if (oneshotPending()) {
+            String oneshot = config.schedule().oneshot();
+            scheduler.trigger(SyncScheduler.Reason.ONESHOT).whenComplete((stats, error) -> {
+                if (error == null) {
+                    try {
+                        markOneshotApplied(oneshot);
+                    } catch (IOException e) {
+                        LOG.warn("{}: cannot record oneshot {} as honoured: {}", config.name(), oneshot, e.toString());
+                    }
+                }
+            });
+            return;
+        }
+        GenerationStats published = index.currentStats();
+        if (published.number() > 0
+                && SyncScheduler.missedSchedule(config.schedule().frequency(), published.createdAt(), clock.instant())) {
+            LOG.info("{}: a scheduled sync was missed since {}; catching up", config.name(), published.createdAt());
+            scheduler.trigger(SyncScheduler.Reason.CATCH_UP);
+        } else {
+            LOG.info("{}: next sync {}", config.name(), scheduler.nextSync().map(Object::toString).orElse("never"));
+        }
+    }
+
     /** Whether the configured oneshot UUID asks for a sync that has not been honoured yet. */
     boolean oneshotPending() {
         String oneshot = config.schedule().oneshot();
         return !oneshot.isEmpty() && !oneshot.equals(appliedOneshot());
     }
 
-    /** Records that the configured oneshot UUID has been honoured. */
-    void markOneshotApplied() throws IOException {
+    /** Records that {@code oneshot} has been honoured. */
+    void markOneshotApplied(String oneshot) throws IOException {
         Durable.writeAtomically(config.cache().directory().resolve(ONESHOT_FILE),
-                (config.schedule().oneshot() + "\n").getBytes(StandardCharsets.UTF_8));
+                (oneshot + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private String appliedOneshot() {
@@ -106,6 +158,15 @@ final class SubvolumeRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        scheduler.close();
+        runner.shutdownNow();
+        try {
+            if (!runner.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("{}: a sync did not stop in time", config.name());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         index.close();
         origin.close();
     }
