@@ -1,6 +1,9 @@
 package io.cloudmirror.sync;
 
 import io.cloudmirror.index.GenerationStats;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.LoggerFactory;
 
 /**
  * Hears about syncs of one subvolume: the place to hook kernel cache invalidation, prefetch and metrics.
@@ -13,31 +16,29 @@ public interface SyncListener {
     };
 
     /** A listener that tells each of {@code listeners}, in order, isolating them from each other's failures. */
-    static SyncListener all(java.util.List<SyncListener> listeners) {
-        java.util.List<SyncListener> copy = java.util.List.copyOf(listeners);
+    static SyncListener all(List<SyncListener> listeners) {
+        List<SyncListener> copy = List.copyOf(listeners);
         return new SyncListener() {
             @Override
             public void published(String subvolume, GenerationStats stats) {
-                for (SyncListener l : copy) {
-                    try {
-                        l.published(subvolume, stats);
-                    } catch (RuntimeException e) {
-                        org.slf4j.LoggerFactory.getLogger(SyncListener.class).error("{}: listener failed", subvolume, e);
-                    }
-                }
+                tellEach(copy, subvolume, l -> l.published(subvolume, stats));
             }
 
             @Override
             public void failed(String subvolume, Exception error) {
-                for (SyncListener l : copy) {
-                    try {
-                        l.failed(subvolume, error);
-                    } catch (RuntimeException e) {
-                        org.slf4j.LoggerFactory.getLogger(SyncListener.class).error("{}: listener failed", subvolume, e);
-                    }
-                }
+                tellEach(copy, subvolume, l -> l.failed(subvolume, error));
             }
         };
+    }
+
+    private static void tellEach(List<SyncListener> listeners, String subvolume, Consumer<SyncListener> call) {
+        for (SyncListener l : listeners) {
+            try {
+                call.accept(l);
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(SyncListener.class).error("{}: a sync listener failed", subvolume, e);
+            }
+        }
     }
 
     /** A new generation was published and is now served. */
