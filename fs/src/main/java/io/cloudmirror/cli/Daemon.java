@@ -5,6 +5,7 @@ import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.MirrorFileSystem;
 import io.cloudmirror.fs.Subvolume;
 import io.cloudmirror.fuse.FuseAdapter;
+import io.cloudmirror.origin.Probe;
 import io.cloudmirror.sync.SyncListener;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -134,7 +135,9 @@ final class Daemon {
         for (SubvolumeRuntime r : runtimes) {
             String name = r.config().name();
             if (!r.oneshotPending()) {
-                LOG.info("{}: no start-up sync requested; backend {}", name, r.origin().probe().connection().display());
+                Probe probe = r.origin().probe();
+                LOG.info("{}: no start-up sync requested; backend {}{}", name, probe.connection().display(),
+                        probe.detail().isEmpty() ? "" : " (" + probe.detail() + ")");
                 continue;
             }
             syncPool.submit(() -> {
