@@ -53,6 +53,12 @@ final class MirrorMount implements AutoCloseable {
         Path secret = dir.resolve("account.key");
         Files.writeString(secret, key);
         Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        return writeAuthConfig(endpoint, "authType: ACCOUNT_KEY\nsecretFile: account.key", container, tagsMode, extraSpec);
+    }
+
+    /** Writes a configuration with the given {@code spec.authentication} lines and a fresh oneshot UUID. */
+    MirrorMount writeAuthConfig(String endpoint, String authentication, String container, String tagsMode,
+                                String extraSpec) throws IOException {
         Files.writeString(config, """
                 apiVersion: "arccontainerstorage.azure.net/v1"
                 kind: MirrorSubvolume
@@ -62,8 +68,7 @@ final class MirrorMount implements AutoCloseable {
                   edgevolume: edge1
                   path: mirrorSubDir # Don't use a preceding slash
                   authentication:
-                    authType: ACCOUNT_KEY
-                    secretFile: account.key
+                %s
                   blobAccount:
                     accountEndpoint: "%s"
                     containerName: %s
@@ -75,19 +80,25 @@ final class MirrorMount implements AutoCloseable {
                     oneshot: %s
                   cache:
                     directory: %s
-                %s""".formatted(endpoint, container, tagsMode, UUID.randomUUID(), cache, extraSpec),
+                %s""".formatted(authentication.indent(4).stripTrailing(), endpoint, container, tagsMode,
+                UUID.randomUUID(), cache, extraSpec),
                 StandardCharsets.UTF_8);
         return this;
     }
 
     /** {@code cloudmirror mount CONFIG MNT -o ...}; returns what it did. */
     Sh.Result mount(String... options) throws IOException, InterruptedException {
+        return mount(Map.of(), options);
+    }
+
+    /** {@code cloudmirror mount CONFIG MNT -o ...} with {@code env} added to the launcher's environment. */
+    Sh.Result mount(Map<String, String> env, String... options) throws IOException, InterruptedException {
         StringBuilder o = new StringBuilder("log_file=" + log);
         for (String opt : options) {
             o.append(',').append(opt);
         }
         return Sh.run(List.of(LAUNCHER.toString(), "mount", config.toString(), mountpoint.toString(), "-o", o.toString()),
-                Map.of(), dir, Duration.ofMinutes(3));
+                env, dir, Duration.ofMinutes(3));
     }
 
     /** Whether the kernel lists a cloudmirror mount at the mount point. */

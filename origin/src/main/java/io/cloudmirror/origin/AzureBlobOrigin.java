@@ -6,6 +6,7 @@ import com.azure.core.http.HttpClient;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
 import com.azure.core.http.policy.HttpLogDetailLevel;
 import com.azure.core.http.policy.HttpLogOptions;
+import com.azure.core.util.Configuration;
 import com.azure.core.util.Context;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
@@ -62,7 +63,11 @@ public final class AzureBlobOrigin implements BlobOrigin {
         this.displayName = container.getAccountName() + "/" + container.getBlobContainerName();
     }
 
-    /** Builds an origin for {@code settings}; no request is made until the first call. */
+    /**
+     * Builds an origin for {@code settings}; no request is made until the first call.
+     *
+     * @throws IllegalArgumentException if a bearer-token credential is paired with an {@code http} endpoint
+     */
     public static AzureBlobOrigin create(AzureSettings settings) {
         HttpClient http = new JdkHttpClientBuilder()
                 .connectionTimeout(settings.connectTimeout())
@@ -87,29 +92,49 @@ public final class AzureBlobOrigin implements BlobOrigin {
             } else if (credential instanceof AzureCredential.Sas sas) {
                 builder.credential(new AzureSasCredential(sas.token()));
             } else if (credential instanceof AzureCredential.ManagedIdentity mi) {
-                builder.credential(managedIdentity(mi));
+                requireHttps(settings, "MANAGED_IDENTITY");
+                builder.credential(managedIdentity(mi, http));
             } else if (credential instanceof AzureCredential.WorkloadIdentity wi) {
-                builder.credential(workloadIdentity(wi));
+                requireHttps(settings, "WORKLOAD_IDENTITY");
+                builder.credential(workloadIdentity(wi, http));
             }
         }
         builder.containerName(settings.container());
         return new AzureBlobOrigin(settings, builder.buildClient());
     }
 
-    private static TokenCredential managedIdentity(AzureCredential.ManagedIdentity mi) {
-        ManagedIdentityCredentialBuilder b = new ManagedIdentityCredentialBuilder();
+    /** Bearer tokens travel only over TLS: Azure Storage refuses them over http, and so does the SDK. */
+    private static void requireHttps(AzureSettings settings, String authType) {
+        if (!"https".equalsIgnoreCase(settings.endpoint().getScheme())) {
+            throw new IllegalArgumentException(authType + " authenticates with bearer tokens, which Azure Storage "
+                    + "accepts only over https; the endpoint is " + settings.endpoint());
+        }
+    }
+
+    /** The token source is chosen by azure-identity from the process environment (see AzureCredential). */
+    private static TokenCredential managedIdentity(AzureCredential.ManagedIdentity mi, HttpClient http) {
+        ManagedIdentityCredentialBuilder b = new ManagedIdentityCredentialBuilder().httpClient(http);
         if (!mi.clientId().isEmpty()) {
             b.clientId(mi.clientId());
         }
         return b.build();
     }
 
-    private static TokenCredential workloadIdentity(AzureCredential.WorkloadIdentity wi) {
-        WorkloadIdentityCredentialBuilder b = new WorkloadIdentityCredentialBuilder();
-        if (!wi.clientId().isEmpty()) {
-            b.clientId(wi.clientId());
-        }
-        return b.build();
+    /**
+     * Everything comes from {@code wi}, nothing from the process environment ({@link Configuration#NONE}), so
+     * that the settings alone decide. Instance discovery is off: it would ask the public cloud's discovery
+     * endpoint about the authority, which a sovereign or private authority (or an offline edge) cannot answer.
+     */
+    private static TokenCredential workloadIdentity(AzureCredential.WorkloadIdentity wi, HttpClient http) {
+        return new WorkloadIdentityCredentialBuilder()
+                .configuration(Configuration.NONE)
+                .tenantId(wi.tenantId())
+                .clientId(wi.clientId())
+                .tokenFilePath(wi.tokenFile().toString())
+                .authorityHost(wi.authorityHost().toString())
+                .disableInstanceDiscovery()
+                .httpClient(http)
+                .build();
     }
 
     private static String stripTrailingSlash(String s) {
@@ -147,7 +172,7 @@ public final class AzureBlobOrigin implements BlobOrigin {
             }
             throw new OriginException.Failed("listing " + displayName + " stopped: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            throw AzureErrors.map("listing " + displayName, e, false);
+            throw AzureErrors.map("listing " + displayName, e, false, settings.credential());
         }
     }
 
@@ -173,7 +198,8 @@ public final class AzureBlobOrigin implements BlobOrigin {
                     new DownloadRetryOptions().setMaxRetryRequests(settings.maxTries() - 1), pinned, false,
                     null, Context.NONE);
         } catch (RuntimeException e) {
-            OriginException mapped = AzureErrors.map("reading " + displayName + "/" + name, e, true);
+            OriginException mapped = AzureErrors.map("reading " + displayName + "/" + name, e, true,
+                    settings.credential());
             if (mapped == null) {
                 return 0; // the range starts at or past the end of the blob
             }
@@ -190,7 +216,7 @@ public final class AzureBlobOrigin implements BlobOrigin {
                     .iterableByPage().iterator().next();
             return Probe.connected();
         } catch (RuntimeException e) {
-            return Probe.of(AzureErrors.map("probing " + displayName, e, false));
+            return Probe.of(AzureErrors.map("probing " + displayName, e, false, settings.credential()));
         }
     }
 

@@ -58,6 +58,11 @@ import org.opentest4j.AssertionFailedError;
  *
  * <p>Azurite is launched under a small {@code /bin/sh} watchdog that terminates it when this JVM's pipe to
  * it closes, so no Azurite outlives the test JVM, even one killed with SIGKILL.
+ *
+ * <p>{@link #withOAuth()} starts it over HTTPS with {@code --oauth basic}, so that bearer tokens (managed and
+ * workload identity) are accepted: the certificate is {@link TestTls#shared()}, which this JVM then trusts.
+ * Azurite checks a token's lifetime, issuer and audience but not its signature; it refuses bearer tokens
+ * over plain HTTP, as Azure Storage does. Shared key, SAS and anonymous access work over HTTPS too.
  */
 public final class Azurite implements BeforeAllCallback, AfterAllCallback {
 
@@ -111,6 +116,7 @@ public final class Azurite implements BeforeAllCallback, AfterAllCallback {
 
     private final Path explicitExecutable;
     private final Duration startTimeout;
+    private final TestTls tls;
 
     private Path executable;
     private Path workDir;
@@ -130,8 +136,18 @@ public final class Azurite implements BeforeAllCallback, AfterAllCallback {
 
     /** Uses {@code executable} (or locates it when {@code null}) and waits up to {@code startTimeout}. */
     public Azurite(Path executable, Duration startTimeout) {
+        this(executable, startTimeout, null);
+    }
+
+    private Azurite(Path executable, Duration startTimeout, TestTls tls) {
         this.explicitExecutable = executable;
         this.startTimeout = startTimeout;
+        this.tls = tls;
+    }
+
+    /** Azurite over HTTPS with {@code --oauth basic}, so that it takes bearer tokens (see the class doc). */
+    public static Azurite withOAuth() {
+        return new Azurite(null, configuredStartTimeout(), TestTls.shared());
     }
 
     private static Duration configuredStartTimeout() {
@@ -267,9 +283,21 @@ public final class Azurite implements BeforeAllCallback, AfterAllCallback {
         return port;
     }
 
-    /** The blob endpoint, path-style with a trailing slash: {@code http://127.0.0.1:PORT/devstoreaccount1/}. */
+    /**
+     * The blob endpoint, path-style with a trailing slash: {@code http://127.0.0.1:PORT/devstoreaccount1/}
+     * ({@code https} for {@link #withOAuth()}).
+     */
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + port() + "/" + ACCOUNT_NAME + "/");
+        return URI.create(scheme() + "://127.0.0.1:" + port() + "/" + ACCOUNT_NAME + "/");
+    }
+
+    /** Whether this Azurite speaks HTTPS and takes bearer tokens ({@link #withOAuth()}). */
+    public boolean oauth() {
+        return tls != null;
+    }
+
+    private String scheme() {
+        return tls != null ? "https" : "http";
     }
 
     public String accountName() {
@@ -282,15 +310,15 @@ public final class Azurite implements BeforeAllCallback, AfterAllCallback {
 
     /** A storage connection string for this Azurite (account key, explicit BlobEndpoint). */
     public String connectionString() {
-        return "DefaultEndpointsProtocol=http;AccountName=" + ACCOUNT_NAME + ";AccountKey=" + ACCOUNT_KEY
-                + ";BlobEndpoint=http://127.0.0.1:" + port() + "/" + ACCOUNT_NAME + ";";
+        return "DefaultEndpointsProtocol=" + scheme() + ";AccountName=" + ACCOUNT_NAME + ";AccountKey=" + ACCOUNT_KEY
+                + ";BlobEndpoint=" + scheme() + "://127.0.0.1:" + port() + "/" + ACCOUNT_NAME + ";";
     }
 
     /** An SDK service client (account key, same pinned service version as {@link AzureBlobOrigin}). */
     public synchronized BlobServiceClient serviceClient() {
         if (serviceClient == null) {
             serviceClient = new BlobServiceClientBuilder()
-                    .endpoint("http://127.0.0.1:" + port() + "/" + ACCOUNT_NAME)
+                    .endpoint(scheme() + "://127.0.0.1:" + port() + "/" + ACCOUNT_NAME)
                     .credential(new StorageSharedKeyCredential(ACCOUNT_NAME, ACCOUNT_KEY))
                     .serviceVersion(AzureBlobOrigin.SERVICE_VERSION)
                     .httpClient(new JdkHttpClientBuilder().connectionTimeout(Duration.ofSeconds(10)).build())
@@ -345,8 +373,8 @@ public final class Azurite implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public synchronized String toString() {
-        return "Azurite[" + (port > 0 ? "127.0.0.1:" + port : "not started") + (isRunning() ? ", running" : "")
-                + "]";
+        return "Azurite[" + (port > 0 ? scheme() + "://127.0.0.1:" + port : "not started")
+                + (isRunning() ? ", running" : "") + "]";
     }
 
     // ------------------------------------------------------------------------------------ internals
@@ -388,10 +416,13 @@ public final class Azurite implements BeforeAllCallback, AfterAllCallback {
                 executable.toString(), "--silent", "--disableTelemetry",
                 "--location", dataDir.toString(),
                 "--blobHost", "127.0.0.1", "--blobPort", Integer.toString(port)));
+        if (tls != null) {
+            cmd.addAll(List.of("--oauth", "basic", "--cert", tls.keyStore().toString(), "--pwd", TestTls.PASSWORD));
+        }
         if (Boolean.getBoolean("cloudmirror.azurite.debug")) {
             cmd.addAll(List.of("--debug", workDir.resolve("azurite-debug.log").toString()));
         }
-        appendLog("starting " + executable + " on 127.0.0.1:" + port + " (data " + dataDir + ")");
+        appendLog("starting " + executable + " on " + scheme() + "://127.0.0.1:" + port + " (data " + dataDir + ")");
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
@@ -426,9 +457,11 @@ public final class Azurite implements BeforeAllCallback, AfterAllCallback {
 
     /** Whether something on the port answers an HTTP request with an HTTP status line. */
     private boolean answersHttp() {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(LOOPBACK, port), 1000);
-            s.setSoTimeout(3000);
+        try (Socket plain = new Socket()) {
+            plain.connect(new InetSocketAddress(LOOPBACK, port), 1000);
+            plain.setSoTimeout(3000);
+            Socket s = tls == null ? plain
+                    : tls.clientContext().getSocketFactory().createSocket(plain, "127.0.0.1", port, true);
             OutputStream out = s.getOutputStream();
             out.write(("GET /" + ACCOUNT_NAME + "?comp=list HTTP/1.1\r\nHost: 127.0.0.1:" + port
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +50,31 @@ class RedactorTest {
         assertEquals("Authorization: Bearer " + M, Redactor.redact("Authorization: Bearer " + jwt));
         assertEquals("Authorization: SharedKey " + M + " (rejected)",
                 Redactor.redact("Authorization: SharedKey devstoreaccount1:q1w2e3r4t5y6/+= (rejected)"));
+    }
+
+    @Test
+    void jsonWebTokensAreMaskedWhereverTheyAppear() {
+        String jwt = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJzdG9yYWdlIn0.c2lnbmF0dXJlLXBhcnQ_-";
+        assertEquals("federated token " + M + " rotated", Redactor.redact("federated token " + jwt + " rotated"));
+        assertEquals("[" + M + "]", Redactor.redact("[" + jwt + "]"));
+        assertEquals("unsigned " + M, Redactor.redact("unsigned eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0."));
+    }
+
+    @Test
+    void identityAuthorizationsAndHeadersAreMasked() {
+        assertEquals("Authorization: Basic " + M, Redactor.redact("Authorization: Basic arc-5f0c0a43-key-content"));
+        assertEquals("X-IDENTITY-HEADER: " + M, Redactor.redact("X-IDENTITY-HEADER: 6c5a1f5e-8a8b-4c1d"));
+        assertEquals("IDENTITY_HEADER=" + M, Redactor.redact("IDENTITY_HEADER=6c5a1f5e-8a8b-4c1d"));
+        assertEquals("{\"client_assertion\":\"" + M + "\"}", Redactor.redact("{\"client_assertion\":\"abcdefgh12\"}"));
+    }
+
+    @Test
+    void wordsAboutCredentialsAreNotMasked() {
+        for (String plain : List.of("MANAGED_IDENTITY authenticates with bearer tokens, which Azure Storage accepts",
+                "Bearer tokens travel only over TLS", "basic checks passed", "secret file /etc/x.key is accessible",
+                "spec.authentication.secretFile media.key holds no secret", "sig is short")) {
+            assertEquals(plain, Redactor.redact(plain));
+        }
     }
 
     @Test

@@ -244,7 +244,7 @@ public final class ConfigLoader {
             path = checkPath(spec, path);
         }
         SubvolumeConfig.Authentication auth = authentication(spec, file);
-        SubvolumeConfig.BlobAccount account = blobAccount(spec);
+        SubvolumeConfig.BlobAccount account = blobAccount(spec, auth == null ? null : auth.type());
         YamlFields filtering = spec.mapping("blobFiltering", false, "blobNamePrefix");
         String prefix = filtering.string("blobNamePrefix", false, "a blob name prefix");
         filtering.rejectUnknown(FILTERING, Map.of());
@@ -339,7 +339,7 @@ public final class ConfigLoader {
         return type == AuthType.MANAGED_IDENTITY || type == AuthType.WORKLOAD_IDENTITY;
     }
 
-    private static SubvolumeConfig.BlobAccount blobAccount(YamlFields spec) {
+    private static SubvolumeConfig.BlobAccount blobAccount(YamlFields spec, AuthType authType) {
         YamlFields b = spec.mapping("blobAccount", true, "accountEndpoint and containerName");
         String endpoint = b.string("accountEndpoint", true,
                 "the blob endpoint, e.g. \"https://<account>.blob.core.windows.net/\"");
@@ -354,6 +354,10 @@ public final class ConfigLoader {
                         || uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null) {
                     b.problem("accountEndpoint", "expected an http(s) URL without query, fragment or credentials such as "
                             + "\"https://<account>.blob.core.windows.net/\", got \"" + endpoint + "\"");
+                    uri = null;
+                } else if (clientId(authType) && !uri.getScheme().equals("https")) {
+                    b.problem("accountEndpoint", "authType " + authType + " authenticates with bearer tokens, which "
+                            + "Azure Storage accepts only over https; expected an https URL, got \"" + endpoint + "\"");
                     uri = null;
                 }
             } catch (URISyntaxException e) {

@@ -508,6 +508,17 @@ class ConfigLoaderProblemsTest extends ConfigTestSupport {
                 "\"https://<account>.blob.core.windows.net/\"", "got \"" + endpoint + "\"");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"MANAGED_IDENTITY", "WORKLOAD_IDENTITY"})
+    void identityOverPlainHttpIsRefused(String type) throws IOException {
+        String endpoint = "http://127.0.0.1:10000/devstoreaccount1/";
+        Path f = write("c.yaml", edit(edit(PRODUCT_EXAMPLE, "MANAGED_IDENTITY", type),
+                "\"https://acct.blob.core.windows.net/\"", "\"" + endpoint + "\""));
+        assertProblem(onlyProblem(f), f, 11, "spec.blobAccount.accountEndpoint", "authType " + type
+                + " authenticates with bearer tokens, which Azure Storage accepts only over https; expected an https URL",
+                "got \"" + endpoint + "\"");
+    }
+
     @Test
     void endpointThatIsNotAUrl() throws IOException {
         Path f = write("c.yaml", edit(PRODUCT_EXAMPLE, "\"https://acct.blob.core.windows.net/\"",
