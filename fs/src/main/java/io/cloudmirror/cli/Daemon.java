@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One mount in the foreground: opens every subvolume (index, origin, syncer), mounts the FUSE adapter,
- * reports readiness once the kernel serves the mount point, runs the start-up sync the configuration
- * asks for, and on unmount or SIGTERM/SIGINT closes everything in order.
+ * reports readiness once the kernel serves the mount point (the ready file, and systemd's {@code READY=1}),
+ * runs the start-up sync the configuration asks for, and on unmount or SIGTERM/SIGINT closes everything in
+ * order.
  *
  * <p>Thread model: the caller's thread blocks in {@link #run} while libfuse runs its loop on a dedicated
  * thread; syncs run on a small executor; the JVM shutdown hook unmounts.
@@ -97,6 +98,7 @@ final class Daemon {
         if (readyFile != null) {
             Files.writeString(readyFile, ProcessHandle.current().pid() + "\n");
         }
+        SystemdNotify.tell("READY=1\nSTATUS=serving " + mountpoint);
         startupSyncs();
         try {
             unmounted.await();
@@ -154,6 +156,7 @@ final class Daemon {
             return;
         }
         LOG.info("stopping: unmounting {}", mountpoint);
+        SystemdNotify.tell("STOPPING=1");
         if (!Mounts.unmount(mountpoint, false) && stillMounted()) {
             LOG.warn("{} is busy; detaching it lazily", mountpoint);
             Mounts.unmount(mountpoint, true);
