@@ -47,6 +47,8 @@ final class Daemon {
     });
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch unmounted = new CountDownLatch(1);
+    /** Counted down once {@link #run} has closed everything after the unmount; the shutdown hook waits for it. */
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     Daemon(MirrorConfig config, Path mountpoint, MountOptions options, Path readyFile) {
         this.config = config;
@@ -106,8 +108,12 @@ final class Daemon {
             Thread.currentThread().interrupt();
         }
         LOG.info("unmounted {}", mountpoint);
-        fs.close();
-        closeAll();
+        try {
+            fs.close();
+            closeAll();
+        } finally {
+            closed.countDown();
+        }
         return mountFailure.get() == null ? 0 : 1;
     }
 
@@ -150,7 +156,7 @@ final class Daemon {
         }
     }
 
-    /** Unmounts (from the shutdown hook) and waits for the loop to end. */
+    /** Unmounts (from the shutdown hook) and waits for the loop to end and {@link #run} to close everything. */
     private void stop(Thread loop) {
         if (!stopping.compareAndSet(false, true) || unmounted.getCount() == 0) {
             return;
@@ -164,6 +170,8 @@ final class Daemon {
         try {
             if (!unmounted.await(15, TimeUnit.SECONDS)) {
                 LOG.warn("the FUSE loop did not end in time");
+            } else if (!closed.await(15, TimeUnit.SECONDS)) { // the JVM halts when this hook returns
+                LOG.warn("closing the subvolumes did not end in time");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
