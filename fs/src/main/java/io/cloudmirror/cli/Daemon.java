@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One mount in the foreground: opens every subvolume (index, origin, syncer), mounts the FUSE adapter,
- * reports readiness once the kernel serves the mount point, runs the start-up sync the configuration
- * asks for, and on unmount or SIGTERM/SIGINT closes everything in order.
+ * reports readiness once the kernel serves the mount point (the ready file, and systemd's {@code READY=1}),
+ * runs the start-up sync the configuration asks for, and on unmount or SIGTERM/SIGINT closes everything in
+ * order.
  *
  * <p>Thread model: the caller's thread blocks in {@link #run} while libfuse runs its loop on a dedicated
  * thread; syncs run on a small executor; the JVM shutdown hook unmounts.
@@ -50,6 +51,8 @@ final class Daemon {
     });
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch unmounted = new CountDownLatch(1);
+    /** Counted down once {@link #run} has closed everything after the unmount; the shutdown hook waits for it. */
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     Daemon(MirrorConfig config, Path mountpoint, MountOptions options, Path readyFile) {
         this.config = config;
@@ -121,6 +124,7 @@ final class Daemon {
             Files.createDirectories(readyFile.getParent());
             Files.writeString(readyFile, ProcessHandle.current().pid() + "\n");
         }
+        SystemdNotify.tell("READY=1\nSTATUS=serving " + mountpoint);
         startupSyncs();
         try {
             unmounted.await();
@@ -128,8 +132,12 @@ final class Daemon {
             Thread.currentThread().interrupt();
         }
         LOG.info("unmounted {}", mountpoint);
-        fs.close();
-        closeAll();
+        try {
+            fs.close();
+            closeAll();
+        } finally {
+            closed.countDown();
+        }
         return mountFailure.get() == null ? 0 : 1;
     }
 
@@ -160,12 +168,13 @@ final class Daemon {
         }
     }
 
-    /** Unmounts (from the shutdown hook) and waits for the loop to end. */
+    /** Unmounts (from the shutdown hook) and waits for the loop to end and {@link #run} to close everything. */
     private void stop(Thread loop) {
         if (!stopping.compareAndSet(false, true) || unmounted.getCount() == 0) {
             return;
         }
         LOG.info("stopping: unmounting {}", mountpoint);
+        SystemdNotify.tell("STOPPING=1");
         if (!Mounts.unmount(mountpoint, false) && stillMounted()) {
             LOG.warn("{} is busy; detaching it lazily", mountpoint);
             Mounts.unmount(mountpoint, true);
@@ -173,6 +182,8 @@ final class Daemon {
         try {
             if (!unmounted.await(15, TimeUnit.SECONDS)) {
                 LOG.warn("the FUSE loop did not end in time");
+            } else if (!closed.await(15, TimeUnit.SECONDS)) { // the JVM halts when this hook returns
+                LOG.warn("closing the subvolumes did not end in time");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -6,6 +6,7 @@ import io.cloudmirror.config.MirrorConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -22,6 +23,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "mount", mixinStandardHelpOptions = true,
         description = "Mount the MirrorSubvolume(s) in SOURCE (a YAML file or a directory of them) on MOUNTPOINT.")
 final class MountCommand implements Callable<Integer> {
+
+    /** How long a mount already on the mount point may take to answer before it counts as live but busy. */
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
 
     @Parameters(index = "0", paramLabel = "SOURCE", description = "MirrorSubvolume YAML file or directory")
     Path source;
@@ -75,10 +79,22 @@ final class MountCommand implements Callable<Integer> {
         return Launcher.spawnAndWait(args, log, ready);
     }
 
-    private static String checkMountpoint(Path mnt) throws IOException {
+    /**
+     * Null if {@code mnt} can be mounted on, else why not. A cloudmirror mount left behind by a daemon that is
+     * gone (killed without auto_unmount's watcher) is unmounted first, so a restart needs no manual step.
+     */
+    private static String checkMountpoint(Path mnt) throws IOException, InterruptedException {
         var existing = Mounts.at(mnt);
         if (existing.isPresent() && existing.get().fstype().equals("fuse.cloudmirror")) {
-            return mnt + " is already a cloudmirror mount (" + existing.get().source() + "); unmount it first";
+            var dead = Mounts.deadReason(mnt, PROBE_TIMEOUT);
+            if (dead.isEmpty()) {
+                return mnt + " is already a cloudmirror mount (" + existing.get().source() + "); unmount it first";
+            }
+            System.err.println("cloudmirror: " + mnt + " is a dead cloudmirror mount (" + dead.get()
+                    + "): its daemon is gone; unmounting it");
+            if (!Mounts.unmount(mnt, false) && !Mounts.unmount(mnt, true)) {
+                return "cannot unmount the dead mount on " + mnt + "; try: umount -l " + mnt;
+            }
         }
         if (!Files.isDirectory(mnt)) {
             return "mount point " + mnt + " is not a directory";

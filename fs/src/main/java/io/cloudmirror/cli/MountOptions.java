@@ -109,7 +109,11 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
         return fuse.contains("allow_other") || fuse.contains("allow_root");
     }
 
-    /** The {@code -o} argument for libfuse: our defaults, then the user's options (which win). */
+    /**
+     * The {@code -o} argument for libfuse: our defaults, then the user's options (which win). The defaults
+     * include {@code auto_unmount}: libfuse then mounts through fusermount, whose watcher process unmounts as
+     * soon as the daemon is gone, so a crashed or killed daemon leaves no dead mount behind.
+     */
     public List<String> fuseArguments(String fsname) {
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("ro", null);
@@ -118,6 +122,7 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
         opts.put("readdir_ino", null);
         opts.put("fsname", fsname.replace(",", "_"));
         opts.put("subtype", "cloudmirror");
+        opts.put("auto_unmount", null);
         opts.put("attr_timeout", format(attrTimeout));
         opts.put("entry_timeout", format(entryTimeout));
         opts.put("negative_timeout", format(negativeTimeout));

@@ -2,14 +2,21 @@ package io.cloudmirror.cli;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** Reads the kernel's mount table and unmounts FUSE filesystems. Stateless. */
+/** Reads the kernel's mount table, tells a live FUSE mount from a dead one, and unmounts. Stateless. */
 final class Mounts {
 
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
@@ -56,6 +63,36 @@ final class Mounts {
             out.add(new Entry(Path.of(unescape(f[4])), f[dash + 1], unescape(f[dash + 2])));
         }
         return out;
+    }
+
+    /**
+     * Why the mount at {@code mountpoint} is dead, or empty if it answers. A FUSE mount whose daemon is gone
+     * fails every call with ENOTCONN ("Transport endpoint is not connected") until it is unmounted; a live
+     * cloudmirror daemon always answers for its root. Permission denied is an answer (another user's mount),
+     * and so is no answer within {@code timeout} (a stopped or hung daemon is not proven dead).
+     */
+    static Optional<String> deadReason(Path mountpoint, Duration timeout) throws InterruptedException {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        Thread probe = new Thread(() -> {
+            try {
+                Files.readAttributes(mountpoint, BasicFileAttributes.class);
+                result.complete(null);
+            } catch (AccessDeniedException e) {
+                result.complete(null);
+            } catch (IOException e) {
+                result.complete(e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+                        : e.toString());
+            }
+        }, "mount-probe");
+        probe.setDaemon(true);
+        probe.start();
+        try {
+            return Optional.ofNullable(result.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** Unmounts {@code mountpoint} (lazily if {@code lazy}); true if the command succeeded. */

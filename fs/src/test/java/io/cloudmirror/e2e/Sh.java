@@ -9,11 +9,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs commands for end-to-end tests, as a user would type them. */
-final class Sh {
+/**
+ * Runs commands for end-to-end tests, as a user would type them. Shared with the packaging tests through
+ * this module's test-jar. Stateless.
+ */
+public final class Sh {
 
     /** What a command did. */
-    record Result(int exit, String out, String err) {
+    public record Result(int exit, String out, String err) {
         @Override
         public String toString() {
             return "exit " + exit + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
@@ -24,16 +27,16 @@ final class Sh {
     }
 
     /** Runs {@code bash -c script}. */
-    static Result bash(String script) throws IOException, InterruptedException {
+    public static Result bash(String script) throws IOException, InterruptedException {
         return run(List.of("bash", "-c", script), Map.of(), null, Duration.ofMinutes(5));
     }
 
     /** Runs {@code bash -c script} in {@code dir}. */
-    static Result bash(Path dir, String script) throws IOException, InterruptedException {
+    public static Result bash(Path dir, String script) throws IOException, InterruptedException {
         return run(List.of("bash", "-c", script), Map.of(), dir, Duration.ofMinutes(5));
     }
 
-    static Result run(List<String> cmd, Map<String, String> env, Path dir, Duration timeout)
+    public static Result run(List<String> cmd, Map<String, String> env, Path dir, Duration timeout)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd));
         pb.environment().putAll(env);
