@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,12 +70,17 @@ final class Mounts {
      * fails every call with ENOTCONN ("Transport endpoint is not connected") until it is unmounted; a live
      * cloudmirror daemon always answers for its root. Permission denied is an answer (another user's mount),
      * and so is no answer within {@code timeout} (a stopped or hung daemon is not proven dead).
+     *
+     * <p>The probe opens and reads the root directory: unlike stat, which the kernel answers from its
+     * attribute cache (an hour by default) even when the daemon is gone, opendir always asks the daemon.
      */
     static Optional<String> deadReason(Path mountpoint, Duration timeout) throws InterruptedException {
         CompletableFuture<String> result = new CompletableFuture<>();
         Thread probe = new Thread(() -> {
             try {
-                Files.readAttributes(mountpoint, BasicFileAttributes.class);
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(mountpoint)) {
+                    entries.iterator().hasNext();
+                }
                 result.complete(null);
             } catch (AccessDeniedException e) {
                 result.complete(null);
