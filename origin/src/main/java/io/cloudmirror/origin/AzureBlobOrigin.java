@@ -162,25 +162,38 @@ public final class AzureBlobOrigin implements BlobOrigin {
 
     @Override
     public int read(String name, String etag, long offset, ByteBuffer dst) throws OriginException {
-        if (!dst.hasRemaining()) {
+        return (int) read(name, etag, offset, new ByteBuffer[] {dst});
+    }
+
+    @Override
+    public long read(String name, String etag, long offset, ByteBuffer[] dsts) throws OriginException {
+        long wanted = 0;
+        int[] starts = new int[dsts.length];
+        for (int i = 0; i < dsts.length; i++) {
+            starts[i] = dsts[i].position();
+            wanted += dsts[i].remaining();
+        }
+        if (wanted == 0) {
             return 0;
         }
-        int start = dst.position();
-        BlobRange range = new BlobRange(offset, (long) dst.remaining());
+        BlobRange range = new BlobRange(offset, wanted);
         BlobRequestConditions pinned = new BlobRequestConditions().setIfMatch(etag);
+        BufferSink sink = new BufferSink(dsts);
         try {
-            container.getBlobClient(name).downloadStreamWithResponse(new BufferSink(dst), range,
+            container.getBlobClient(name).downloadStreamWithResponse(sink, range,
                     new DownloadRetryOptions().setMaxRetryRequests(settings.maxTries() - 1), pinned, false,
                     null, Context.NONE);
         } catch (RuntimeException e) {
             OriginException mapped = AzureErrors.map("reading " + displayName + "/" + name, e, true);
+            for (int i = 0; i < dsts.length; i++) {
+                dsts[i].position(starts[i]);
+            }
             if (mapped == null) {
                 return 0; // the range starts at or past the end of the blob
             }
-            dst.position(start);
             throw mapped;
         }
-        return dst.position() - start;
+        return sink.written;
     }
 
     @Override
@@ -206,30 +219,43 @@ public final class AzureBlobOrigin implements BlobOrigin {
         }
     }
 
-    /** Copies a download into a buffer; fails if the origin sends more than was asked for. */
+    /** Copies a download into buffers, one after the other; fails if the origin sends more than was asked for. */
     private static final class BufferSink extends OutputStream {
-        private final ByteBuffer dst;
+        private final ByteBuffer[] dsts;
+        private int current;
+        private long written;
 
-        BufferSink(ByteBuffer dst) {
-            this.dst = dst;
+        BufferSink(ByteBuffer[] dsts) {
+            this.dsts = dsts;
         }
 
         @Override
         public void write(int b) throws IOException {
-            ensure(1);
-            dst.put((byte) b);
+            next(1).put((byte) b);
+            written++;
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            ensure(len);
-            dst.put(b, off, len);
+            while (len > 0) {
+                ByteBuffer dst = next(len);
+                int n = Math.min(len, dst.remaining());
+                dst.put(b, off, n);
+                off += n;
+                len -= n;
+                written += n;
+            }
         }
 
-        private void ensure(int len) throws IOException {
-            if (len > dst.remaining()) {
-                throw new IOException("origin sent more bytes than the requested range");
+        /** The buffer to write into next; fails if every buffer is full. */
+        private ByteBuffer next(int len) throws IOException {
+            while (current < dsts.length && !dsts[current].hasRemaining()) {
+                current++;
             }
+            if (current == dsts.length) {
+                throw new IOException("origin sent more bytes than the requested range (" + len + " more)");
+            }
+            return dsts[current];
         }
     }
 }

@@ -1,0 +1,141 @@
+package io.cloudmirror.blocks;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * The layout of one block file: a header, then the block's bytes. Stateless.
+ *
+ * <pre>
+ * offset  size  field
+ *      0     4  magic "CMBK"
+ *      4     2  format version (1)
+ *      6     2  log2 of the checksum chunk size (16: 64 KiB)
+ *      8     4  block index within the blob
+ *     12     4  data length in bytes
+ *     16    32  SHA-256 of (blob name, 0, ETag): the {@link BlobKey} digest
+ *     48     4  number of chunks n = ceil(length / chunk size)
+ *     52    4n  CRC32C of each chunk of the data
+ *  52+4n     4  CRC32C of the header bytes before it
+ * </pre>
+ *
+ * All integers are big-endian. A 1 MiB block has a 120-byte header.
+ */
+final class BlockFormat {
+
+    static final int MAGIC = 0x434D424B;
+    static final short VERSION = 1;
+    static final int CHUNK_SHIFT = 16;
+    static final int CHUNK = 1 << CHUNK_SHIFT;
+    private static final int FIXED = 52;
+    private static final int DIGEST = 32;
+
+    private BlockFormat() {
+    }
+
+    /** Chunks of a block of {@code length} bytes. */
+    static int chunks(int length) {
+        return (length + CHUNK - 1) >>> CHUNK_SHIFT;
+    }
+
+    /** Header size of a block of {@code length} bytes. */
+    static int headerSize(int length) {
+        return FIXED + 4 * chunks(length) + 4;
+    }
+
+    /** The smallest a block file can be: the header of a one-byte block, and that byte. */
+    static int minFileSize() {
+        return headerSize(1) + 1;
+    }
+
+    /** The header for {@code data} (its remaining bytes), as block {@code index} of {@code key}. */
+    static ByteBuffer header(BlobKey key, int index, ByteBuffer data) {
+        int length = data.remaining();
+        int n = chunks(length);
+        ByteBuffer h = ByteBuffer.allocate(headerSize(length)).order(ByteOrder.BIG_ENDIAN);
+        h.putInt(MAGIC).putShort(VERSION).putShort((short) CHUNK_SHIFT).putInt(index).putInt(length);
+        h.put(key.digest());
+        h.putInt(n);
+        CRC32C crc = new CRC32C();
+        for (int c = 0; c < n; c++) {
+            int from = data.position() + c * CHUNK;
+            crc.reset();
+            crc.update(data.duplicate().position(from).limit(Math.min(from + CHUNK, data.limit())));
+            h.putInt((int) crc.getValue());
+        }
+        crc.reset();
+        crc.update(h.array(), 0, h.position());
+        h.putInt((int) crc.getValue());
+        return h.flip();
+    }
+
+    /**
+     * Checks a header read from disk against what the reader expects.
+     *
+     * @param h      the header bytes, position 0, limit {@link #headerSize(int) headerSize(length)}
+     * @param key    the blob version the file should belong to
+     * @param index  the block the file should be
+     * @param length the block's length as the blob's size implies it
+     * @throws CorruptBlock naming the first mismatch
+     */
+    static void check(ByteBuffer h, BlobKey key, int index, int length) throws CorruptBlock {
+        if (h.remaining() != headerSize(length)) {
+            throw new CorruptBlock("short header");
+        }
+        if (h.getInt(0) != MAGIC) {
+            throw new CorruptBlock("bad magic");
+        }
+        if (h.getShort(4) != VERSION || h.getShort(6) != CHUNK_SHIFT) {
+            throw new CorruptBlock("unknown format " + h.getShort(4) + "/" + h.getShort(6));
+        }
+        int n = chunks(length);
+        CRC32C crc = new CRC32C();
+        crc.update(h.duplicate().position(0).limit(FIXED + 4 * n));
+        if (h.getInt(FIXED + 4 * n) != (int) crc.getValue()) {
+            throw new CorruptBlock("header checksum mismatch");
+        }
+        if (h.getInt(8) != index) {
+            throw new CorruptBlock("block index " + h.getInt(8) + ", expected " + index);
+        }
+        if (h.getInt(12) != length) {
+            throw new CorruptBlock("length " + h.getInt(12) + ", expected " + length);
+        }
+        byte[] digest = new byte[DIGEST];
+        h.get(16, digest);
+        if (!key.digestEquals(digest)) {
+            throw new CorruptBlock("belongs to another blob version");
+        }
+        if (h.getInt(48) != n) {
+            throw new CorruptBlock("chunk count " + h.getInt(48) + ", expected " + n);
+        }
+    }
+
+    /**
+     * Verifies the chunks that {@code data} holds against a checked header.
+     *
+     * @param h          a header that passed {@link #check}
+     * @param firstChunk the chunk {@code data} starts with
+     * @param data       whole chunks (the last one of the block may be short), position to limit
+     */
+    static void verify(ByteBuffer h, int firstChunk, ByteBuffer data) throws CorruptBlock {
+        CRC32C crc = new CRC32C();
+        int c = firstChunk;
+        for (int from = data.position(); from < data.limit(); from += CHUNK, c++) {
+            crc.reset();
+            crc.update(data.duplicate().position(from).limit(Math.min(from + CHUNK, data.limit())));
+            if (h.getInt(FIXED + 4 * c) != (int) crc.getValue()) {
+                throw new CorruptBlock("checksum mismatch in chunk " + c);
+            }
+        }
+    }
+
+    /** A block file that is not what it should be; it is dropped and refetched. */
+    static final class CorruptBlock extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        CorruptBlock(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+}
