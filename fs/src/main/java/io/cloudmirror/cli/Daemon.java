@@ -1,5 +1,6 @@
 package io.cloudmirror.cli;
 
+import io.cloudmirror.blocks.ReadSettings;
 import io.cloudmirror.config.MirrorConfig;
 import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.MirrorFileSystem;
@@ -60,7 +61,8 @@ final class Daemon {
         MirrorFileSystem fs;
         try {
             for (SubvolumeConfig s : config.subvolumes()) {
-                SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncListener.NONE);
+                SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncListener.NONE,
+                        ReadSettings.defaults().withReadTimeout(options.readTimeoutDuration()));
                 runtimes.add(r);
                 subvolumes.add(r.subvolume());
             }
