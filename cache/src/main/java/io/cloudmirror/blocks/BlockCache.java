@@ -117,13 +117,17 @@ public final class BlockCache implements AutoCloseable {
      *         corrupt, truncated or unreadable and has been dropped (then {@code dst}'s content is unspecified)
      */
     public boolean read(BlobKey key, int index, int length, int from, ByteBuffer dst) {
+        return read(key, index, () -> files.read(key, key.block(index), length, from, dst));
+    }
+
+    private boolean read(BlobKey key, int index, FileRead read) {
         BlockId id = key.block(index);
         if (!ledger.touch(id)) {
             misses.incrementAndGet();
             return false;
         }
         try {
-            files.read(key, id, length, from, dst);
+            read.run();
             hits.incrementAndGet();
             return true;
         } catch (NoSuchFileException e) {
@@ -142,6 +146,12 @@ public final class BlockCache implements AutoCloseable {
         }
         misses.incrementAndGet();
         return false;
+    }
+
+    /** A read of one block file. */
+    @FunctionalInterface
+    private interface FileRead {
+        void run() throws IOException, BlockFormat.CorruptBlock;
     }
 
     /**
@@ -222,6 +232,16 @@ public final class BlockCache implements AutoCloseable {
         return ledger.free();
     }
 
+    /**
+     * Reads all {@code length} bytes of block {@code index} of {@code key} into {@code dst}, verifying every
+     * chunk; bypasses the page cache when {@code dst} allows direct I/O (see {@link BlockFiles#readWhole}).
+     *
+     * @return true if served; false if not cached, or found corrupt and dropped
+     */
+    public boolean readWhole(BlobKey key, int index, int length, ByteBuffer dst) {
+        return read(key, index, () -> files.readWhole(key, key.block(index), length, dst));
+    }
+
     /** Bytes the cache accounts for a block of {@code length} bytes. */
     public static long accountedBytes(int length) {
         return BlockFiles.accounted(length);
@@ -236,6 +256,11 @@ public final class BlockCache implements AutoCloseable {
     /** The cached blocks, least recently used first (for tests). */
     List<BlockId> lruOrder() {
         return ledger.inLruOrder();
+    }
+
+    /** Whole-block transfers done with direct I/O so far (for tests). */
+    long directTransfers() {
+        return files.directTransfers.get();
     }
 
     /** The file of a block (for tests that damage it). */

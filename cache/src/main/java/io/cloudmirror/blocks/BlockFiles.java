@@ -3,15 +3,22 @@ package io.cloudmirror.blocks;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import com.sun.nio.file.ExtendedOpenOption;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * digits are the {@link KeyId} and {@code hh} their first two (256 subdirectories), plus {@code <dir>/tmp}
  * for files being written. Writes go to a temporary file that is renamed into place, so a block file is
  * either absent or complete as written; reads check the header and the checksums of every chunk they
- * return (see {@link BlockFormat}).
+ * return (see {@link BlockFormat}). Whole page-aligned blocks are written and read with direct I/O where the
+ * file system allows it; partial reads go through the page cache.
  *
  * <p>Thread-safe: every method works on its own file channels.
  */
@@ -38,6 +46,11 @@ final class BlockFiles {
     private final Path dir;
     private final Path tmp;
     private final ThreadLocal<ByteBuffer> scratch = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
+    private final ThreadLocal<ByteBuffer> headerPages = ThreadLocal.withInitial(
+            () -> BlockFormat.pageBuffer(BlockFormat.PAGE));
+    private volatile boolean directIo = true;
+    /** Whole-block writes and loads done with direct I/O (for tests and diagnostics). */
+    final java.util.concurrent.atomic.AtomicLong directTransfers = new java.util.concurrent.atomic.AtomicLong();
 
     BlockFiles(Path dir) {
         this.dir = dir;
@@ -67,7 +80,7 @@ final class BlockFiles {
 
     /** Bytes a block file of {@code length} data bytes takes on disk, as the cache accounts it. */
     static long accounted(int length) {
-        return roundUp(BlockFormat.headerSize(length) + (long) length);
+        return roundUp(BlockFormat.fileSize(length));
     }
 
     static long roundUp(long size) {
@@ -76,23 +89,44 @@ final class BlockFiles {
 
     /**
      * Writes block {@code id} of {@code key} with the remaining bytes of {@code data}: temporary file, then
-     * rename into place. Leaves {@code data}'s position unchanged.
+     * rename into place. A page-aligned block whose buffer allows it (direct, page-aligned, with room for the
+     * padding: its bytes up to the next page boundary are written as padding and never read back) is written
+     * with direct I/O. Leaves {@code data}'s position unchanged.
      *
      * @throws IOException on any failure (disk full included); nothing is left behind
      */
     void write(BlobKey key, BlockId id, ByteBuffer data) throws IOException {
-        ByteBuffer body = data.duplicate();
-        ByteBuffer header = BlockFormat.header(key, id.index(), body.duplicate());
+        int length = data.remaining();
+        ByteBuffer header = BlockFormat.header(key, id.index(), data.duplicate());
+        ByteBuffer[] parts;
+        boolean direct = false;
+        if (BlockFormat.aligned(length)) {
+            int padded = BlockFormat.roundUp(length);
+            if (directIo && BlockFormat.directIoReady(data) && data.capacity() - data.position() >= padded) {
+                parts = new ByteBuffer[] {header, data.duplicate().limit(data.position() + padded)};
+                direct = true;
+            } else {
+                parts = new ByteBuffer[] {header, data.duplicate(), ByteBuffer.allocate(padded - length)};
+            }
+        } else {
+            parts = new ByteBuffer[] {header, data.duplicate()};
+        }
         Path t = tmp.resolve(Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         boolean done = false;
         try {
-            try (FileChannel ch = FileChannel.open(t, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer[] parts = {header, body};
-                while (header.hasRemaining() || body.hasRemaining()) {
-                    ch.write(parts);
+            try (FileChannel ch = open(t, direct, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                long remaining = 0;
+                for (ByteBuffer b : parts) {
+                    remaining += b.remaining();
+                }
+                while (remaining > 0) {
+                    remaining -= ch.write(parts);
                 }
             }
             Files.move(t, path(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (direct && directIo) {
+                directTransfers.incrementAndGet();
+            }
             done = true;
         } finally {
             if (!done) {
@@ -102,10 +136,36 @@ final class BlockFiles {
     }
 
     /**
+     * Opens a file, with direct I/O if asked and possible. The first time the file system refuses direct
+     * I/O (tmpfs, some overlays), it is logged and not asked for again.
+     */
+    private FileChannel open(Path f, boolean direct, OpenOption... options) throws IOException {
+        if (direct && directIo) {
+            Set<OpenOption> withDirect = new HashSet<>(Arrays.asList(options));
+            withDirect.add(ExtendedOpenOption.DIRECT);
+            try {
+                return FileChannel.open(f, withDirect);
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                if (e instanceof FileSystemException fse && !String.valueOf(fse.getReason()).contains("Invalid argument")) {
+                    throw fse;
+                }
+                directIo = false;
+                LOG.info("block cache {}: the file system refuses direct I/O ({}); using buffered I/O", dir,
+                        e.toString());
+                if (withDirect.contains(StandardOpenOption.CREATE_NEW)) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+        return FileChannel.open(f, options);
+    }
+
+    /**
      * Reads bytes {@code [from, from + dst.remaining())} of a block of {@code length} bytes into {@code dst},
      * checking the header and the checksum of every chunk touched. Reads straight into {@code dst} when the
-     * range is whole chunks; otherwise through a per-thread buffer. On success {@code dst}'s position is
-     * advanced; on failure its content is unspecified and its position unchanged.
+     * range is whole chunks; otherwise through a per-thread buffer. Uses the page cache (small reads often
+     * repeat). On success {@code dst}'s position is advanced; on failure its content is unspecified and its
+     * position unchanged.
      *
      * @throws NoSuchFileException if the file is gone
      * @throws BlockFormat.CorruptBlock if the file is short, long, or fails a check
@@ -116,29 +176,69 @@ final class BlockFiles {
         if (from < 0 || len == 0 || from + len > length) {
             throw new IllegalArgumentException("range " + from + "+" + len + " of a block of " + length);
         }
-        int headerSize = BlockFormat.headerSize(length);
         int firstChunk = from >>> BlockFormat.CHUNK_SHIFT;
         int chunkStart = firstChunk << BlockFormat.CHUNK_SHIFT;
         int lastChunk = (from + len - 1) >>> BlockFormat.CHUNK_SHIFT;
         int chunkEnd = Math.min((lastChunk + 1) << BlockFormat.CHUNK_SHIFT, length);
-        boolean direct = chunkStart == from && chunkEnd == from + len;
-        ByteBuffer target = direct ? dst.slice(dst.position(), len) : scratch(chunkEnd - chunkStart);
-        ByteBuffer header = ByteBuffer.allocate(headerSize);
+        boolean straight = chunkStart == from && chunkEnd == from + len;
+        ByteBuffer target = straight ? dst.slice(dst.position(), len) : scratch(chunkEnd - chunkStart);
+        ByteBuffer header = ByteBuffer.allocate(BlockFormat.headerSize(length));
         try (FileChannel ch = FileChannel.open(path(id), StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size != headerSize + (long) length) {
-                throw new BlockFormat.CorruptBlock("file is " + size + " bytes, expected " + (headerSize + length));
-            }
+            checkSize(ch, length);
             readFully(ch, header, 0);
             BlockFormat.check(header.flip(), key, id.index(), length);
-            readFully(ch, target, headerSize + (long) chunkStart);
+            readFully(ch, target, BlockFormat.dataOffset(length) + (long) chunkStart);
         }
         target.flip();
         BlockFormat.verify(header, firstChunk, target);
-        if (!direct) {
+        if (!straight) {
             dst.put(dst.position(), target, from - chunkStart, len);
         }
         dst.position(dst.position() + len);
+    }
+
+    /**
+     * Reads a whole block of {@code length} bytes into {@code dst} (from its position), checking the header
+     * and every chunk; with direct I/O when the layout and {@code dst} allow it (direct, page-aligned, room
+     * for the padding), bypassing the page cache. On success {@code dst}'s position is advanced by
+     * {@code length}; on failure its content is unspecified and its position unchanged.
+     */
+    void readWhole(BlobKey key, BlockId id, int length, ByteBuffer dst) throws IOException, BlockFormat.CorruptBlock {
+        int padded = BlockFormat.roundUp(length);
+        boolean direct = BlockFormat.aligned(length) && BlockFormat.directIoReady(dst)
+                && dst.capacity() - dst.position() >= padded;
+        if (!direct) {
+            read(key, id, length, 0, dst.duplicate().limit(dst.position() + length));
+            dst.position(dst.position() + length);
+            return;
+        }
+        ByteBuffer header = headerPages.get().clear();
+        ByteBuffer body = dst.slice(dst.position(), padded);
+        try (FileChannel ch = open(path(id), true, StandardOpenOption.READ)) {
+            checkSize(ch, length);
+            ByteBuffer[] parts = {header, body};
+            long remaining = BlockFormat.PAGE + (long) padded;
+            while (remaining > 0) {
+                long n = ch.read(parts);
+                if (n < 0) {
+                    throw new BlockFormat.CorruptBlock("file ends early");
+                }
+                remaining -= n;
+            }
+        }
+        BlockFormat.check(header.flip(), key, id.index(), length);
+        BlockFormat.verify(header, 0, body.flip().limit(length));
+        dst.position(dst.position() + length);
+        if (directIo) {
+            directTransfers.incrementAndGet();
+        }
+    }
+
+    private static void checkSize(FileChannel ch, int length) throws IOException, BlockFormat.CorruptBlock {
+        long size = ch.size();
+        if (size != BlockFormat.fileSize(length)) {
+            throw new BlockFormat.CorruptBlock("file is " + size + " bytes, expected " + BlockFormat.fileSize(length));
+        }
     }
 
     private ByteBuffer scratch(int size) {

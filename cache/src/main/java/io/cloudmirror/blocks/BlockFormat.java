@@ -10,7 +10,7 @@ import java.util.zip.CRC32C;
  * <pre>
  * offset  size  field
  *      0     4  magic "CMBK"
- *      4     2  format version (1)
+ *      4     2  layout: 1 compact, 2 page-aligned
  *      6     2  log2 of the checksum chunk size (16: 64 KiB)
  *      8     4  block index within the blob
  *     12     4  data length in bytes
@@ -20,14 +20,25 @@ import java.util.zip.CRC32C;
  *  52+4n     4  CRC32C of the header bytes before it
  * </pre>
  *
- * All integers are big-endian. A 1 MiB block has a 120-byte header.
+ * All integers are big-endian. Blocks shorter than {@value #ALIGNED_MIN} bytes (small files, the tails of
+ * larger ones) use the <em>compact</em> layout: the data follows the header directly. Longer blocks use the
+ * <em>page-aligned</em> layout: the header is padded to {@value #PAGE} bytes and the data to a multiple of
+ * {@value #PAGE}, so that whole blocks can be written and read with direct I/O, bypassing the page cache (on
+ * a busy host, copying a block through the page cache costs several times the CPU of the transfer itself,
+ * and the kernel already caches the file's pages for the mounted file). The layout follows from the length,
+ * so a reader knows the file's exact size and where the data begins.
  */
 final class BlockFormat {
 
     static final int MAGIC = 0x434D424B;
-    static final short VERSION = 1;
+    static final short COMPACT = 1;
+    static final short ALIGNED = 2;
     static final int CHUNK_SHIFT = 16;
     static final int CHUNK = 1 << CHUNK_SHIFT;
+    /** File system page: the unit of direct I/O. */
+    static final int PAGE = 4096;
+    /** Blocks of at least this many bytes use the page-aligned layout. */
+    static final int ALIGNED_MIN = 256 * 1024;
     private static final int FIXED = 52;
     private static final int DIGEST = 32;
 
@@ -39,9 +50,29 @@ final class BlockFormat {
         return (length + CHUNK - 1) >>> CHUNK_SHIFT;
     }
 
-    /** Header size of a block of {@code length} bytes. */
+    /** Whether a block of {@code length} bytes uses the page-aligned layout. */
+    static boolean aligned(int length) {
+        return length >= ALIGNED_MIN;
+    }
+
+    /** Bytes of header fields and checksums of a block of {@code length} bytes. */
     static int headerSize(int length) {
         return FIXED + 4 * chunks(length) + 4;
+    }
+
+    /** Where the data of a block of {@code length} bytes begins in its file. */
+    static int dataOffset(int length) {
+        return aligned(length) ? PAGE : headerSize(length);
+    }
+
+    /** The exact size of the file of a block of {@code length} bytes. */
+    static long fileSize(int length) {
+        return aligned(length) ? PAGE + (long) roundUp(length) : headerSize(length) + (long) length;
+    }
+
+    /** {@code n} rounded up to a whole number of pages. */
+    static int roundUp(int n) {
+        return (n + PAGE - 1) & -PAGE;
     }
 
     /** The smallest a block file can be: the header of a one-byte block, and that byte. */
@@ -49,12 +80,17 @@ final class BlockFormat {
         return headerSize(1) + 1;
     }
 
-    /** The header for {@code data} (its remaining bytes), as block {@code index} of {@code key}. */
+    /**
+     * The header for {@code data} (its remaining bytes), as block {@code index} of {@code key}: exactly
+     * {@link #dataOffset(int)} bytes, in a page-aligned direct buffer for the page-aligned layout.
+     */
     static ByteBuffer header(BlobKey key, int index, ByteBuffer data) {
         int length = data.remaining();
         int n = chunks(length);
-        ByteBuffer h = ByteBuffer.allocate(headerSize(length)).order(ByteOrder.BIG_ENDIAN);
-        h.putInt(MAGIC).putShort(VERSION).putShort((short) CHUNK_SHIFT).putInt(index).putInt(length);
+        boolean aligned = aligned(length);
+        ByteBuffer h = aligned ? pageBuffer(PAGE) : ByteBuffer.allocate(headerSize(length));
+        h.order(ByteOrder.BIG_ENDIAN);
+        h.putInt(MAGIC).putShort(aligned ? ALIGNED : COMPACT).putShort((short) CHUNK_SHIFT).putInt(index).putInt(length);
         h.put(key.digest());
         h.putInt(n);
         CRC32C crc = new CRC32C();
@@ -65,29 +101,41 @@ final class BlockFormat {
             h.putInt((int) crc.getValue());
         }
         crc.reset();
-        crc.update(h.array(), 0, h.position());
+        crc.update(h.duplicate().flip());
         h.putInt((int) crc.getValue());
-        return h.flip();
+        h.position(0).limit(dataOffset(length)); // the page-aligned header's padding is zero
+        return h;
+    }
+
+    /** A direct buffer of {@code size} bytes whose address is page-aligned, as direct I/O needs. */
+    static ByteBuffer pageBuffer(int size) {
+        return ByteBuffer.allocateDirect(size + PAGE).alignedSlice(PAGE).limit(size);
+    }
+
+    /** Whether {@code b} can take part in direct I/O as is: direct, and page-aligned at its position. */
+    static boolean directIoReady(ByteBuffer b) {
+        return b.isDirect() && b.alignmentOffset(b.position(), PAGE) == 0;
     }
 
     /**
      * Checks a header read from disk against what the reader expects.
      *
-     * @param h      the header bytes, position 0, limit {@link #headerSize(int) headerSize(length)}
+     * @param h      the header bytes, from position 0, at least {@link #headerSize(int) headerSize(length)}
      * @param key    the blob version the file should belong to
      * @param index  the block the file should be
      * @param length the block's length as the blob's size implies it
      * @throws CorruptBlock naming the first mismatch
      */
     static void check(ByteBuffer h, BlobKey key, int index, int length) throws CorruptBlock {
-        if (h.remaining() != headerSize(length)) {
+        if (h.remaining() < headerSize(length)) {
             throw new CorruptBlock("short header");
         }
         if (h.getInt(0) != MAGIC) {
             throw new CorruptBlock("bad magic");
         }
-        if (h.getShort(4) != VERSION || h.getShort(6) != CHUNK_SHIFT) {
-            throw new CorruptBlock("unknown format " + h.getShort(4) + "/" + h.getShort(6));
+        short layout = aligned(length) ? ALIGNED : COMPACT;
+        if (h.getShort(4) != layout || h.getShort(6) != CHUNK_SHIFT) {
+            throw new CorruptBlock("unknown layout " + h.getShort(4) + "/" + h.getShort(6));
         }
         int n = chunks(length);
         CRC32C crc = new CRC32C();

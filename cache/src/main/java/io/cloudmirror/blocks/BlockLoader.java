@@ -217,8 +217,8 @@ final class BlockLoader {
             closed(ref, List.of(p), null);
             return;
         }
-        ByteBuffer b = p.data.buffer().clear().limit(p.length);
-        if (cache.read(ref.key(), p.id.index(), p.length, 0, b)) {
+        ByteBuffer b = p.data.buffer().clear();
+        if (cache.readWhole(ref.key(), p.id.index(), p.length, b)) {
             stats.diskLoads.incrementAndGet();
             p.data.buffer().flip();
             p.done.complete(null);
@@ -264,7 +264,9 @@ final class BlockLoader {
                 checkMd5(ref, run);
             }
             for (Pending p : run) {
-                p.data.buffer().flip();
+                ByteBuffer b = p.data.buffer();
+                b.flip();
+                zeroPadding(b);
                 p.done.complete(null);
             }
             for (Pending p : run) {
@@ -282,6 +284,15 @@ final class BlockLoader {
             for (Pending p : run) {
                 finish(p);
             }
+        }
+    }
+
+    /** Zeroes the bytes between a block's end and the next page boundary, which direct I/O writes as padding. */
+    private static void zeroPadding(ByteBuffer b) {
+        int end = Math.min(b.capacity(), BlockFormat.roundUp(b.limit()));
+        ByteBuffer pad = b.duplicate().limit(end);
+        for (int i = b.limit(); i < end; i++) {
+            pad.put(i, (byte) 0);
         }
     }
 

@@ -4,7 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
 /**
- * The block buffers of the read path: direct buffers of one block each, reused, and at most {@code max} of
+ * The block buffers of the read path: page-aligned direct buffers of one block each (ready for direct I/O),
+ * reused, and at most {@code max} of
  * them out at a time, which is the read path's memory bound. Readahead and prefetch may only take buffers
  * while fewer than three quarters are out, so reads that callers wait for always find room.
  *
@@ -50,7 +51,7 @@ final class BufferPool {
     private ByteBuffer takeLocked() {
         out++;
         ByteBuffer b = free.poll();
-        return b != null ? b.clear() : ByteBuffer.allocateDirect(bufferSize);
+        return b != null ? b.clear() : BlockFormat.pageBuffer(BlockFormat.roundUp(bufferSize)).clear();
     }
 
     synchronized void give(ByteBuffer b) {

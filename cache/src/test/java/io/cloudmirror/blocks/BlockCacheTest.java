@@ -84,6 +84,40 @@ class BlockCacheTest {
     }
 
     @Test
+    void longBlocksAreWrittenAndLoadedWithDirectIoAndStillChecked() throws IOException {
+        try (BlockCache c = BlockCache.open(tmp, 64L << 20)) {
+            BlobKey key = BlobKey.of("big", "e");
+            int[] lengths = {1 << 20, 300_001, BlockFormat.ALIGNED_MIN};
+            for (int i = 0; i < lengths.length; i++) {
+                byte[] data = bytes(lengths[i], 40 + i);
+                ByteBuffer aligned = BlockFormat.pageBuffer(BlockFormat.roundUp(lengths[i]));
+                aligned.put(data).flip();
+                assertTrue(c.put(key, i, aligned, true), "length " + lengths[i]);
+                assertEquals(BlockFormat.PAGE + (long) BlockFormat.roundUp(lengths[i]), Files.size(c.fileOf(key, i)),
+                        "page-aligned layout: a header page, then whole pages of data");
+                ByteBuffer whole = BlockFormat.pageBuffer(1 << 20).clear();
+                assertTrue(c.readWhole(key, i, lengths[i], whole));
+                assertEquals(lengths[i], whole.position());
+                byte[] got = new byte[lengths[i]];
+                whole.flip().get(got);
+                assertArrayEquals(data, got, "whole block, direct I/O, length " + lengths[i]);
+                assertArrayEquals(Arrays.copyOfRange(data, 70_000, 70_100), read(c, key, i, lengths[i], 70_000, 100,
+                        false), "a partial read of the same file, through the page cache");
+                ByteBuffer heap = ByteBuffer.allocate(lengths[i]);
+                assertTrue(c.readWhole(key, i, lengths[i], heap), "a buffer unfit for direct I/O reads buffered");
+                assertArrayEquals(data, heap.array());
+            }
+            assertEquals(6, c.directTransfers(), "three writes and three whole loads bypassed the page cache");
+            Path f = c.fileOf(key, 1);
+            flip(f, BlockFormat.PAGE + 300_000);
+            assertFalse(c.readWhole(key, 1, 300_001, BlockFormat.pageBuffer(1 << 20).clear()),
+                    "damage in the last chunk of a direct load is caught");
+            assertFalse(c.contains(key, 1));
+            assertEquals(1, c.stats().corrupt());
+        }
+    }
+
+    @Test
     void fileNamesAreHashesNeverBlobNames() throws IOException {
         try (BlockCache c = BlockCache.open(tmp, 64L << 20)) {
             c.put(BlobKey.of("secret-project/plan.txt", "e1"), 0, ByteBuffer.wrap(bytes(10, 3)), true);

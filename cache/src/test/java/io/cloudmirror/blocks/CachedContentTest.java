@@ -147,6 +147,21 @@ class CachedContentTest {
     }
 
     @Test
+    void withLongBlocksTheCacheIsFilledAndReadBackWithDirectIo() throws Exception {
+        ReadSettings big = new ReadSettings(1 << 20, Duration.ofSeconds(30), 1, 8, 4, 4, 2, 64L << 20, 4);
+        CachedContent c = content(256L << 20, big);
+        Blob b = put("model.bin", bytes(9 * (1 << 20) + 300_001, 30));
+        assertArrayEquals(b.content, readAll(open(c, b), 128 * 1024));
+        quiesce(c);
+        assertEquals(10, c.cache().stats().blocks());
+        long gets = memory.readCount();
+        assertArrayEquals(b.content, readAll(open(c, b), 128 * 1024), "back from the cache");
+        assertEquals(gets, memory.readCount());
+        assertTrue(c.counters().diskLoads() >= 8, "whole blocks loaded ahead: " + c.counters());
+        assertTrue(c.cache().directTransfers() >= 9 + 8, "with direct I/O: " + c.cache().directTransfers());
+    }
+
+    @Test
     void aSeekResetsTheWindowAndRandomReadsFetchOnlyTheirBlocks() throws Exception {
         CachedContent c = content();
         Blob b = put("random.bin", bytes(64 * BLOCK, 2));
