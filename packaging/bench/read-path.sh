@@ -2,7 +2,8 @@
 # Read-path benchmark: in one run, against one Azurite holding one large blob (1 GiB) and many small blobs
 # (20,000), measures
 #   raw       the origin's limit: parallel ranged GETs with curl (8 MiB ranges, 4 and 8 at a time; the best)
-#   cold      cloudmirror, empty block cache, empty page cache: dd bs=1M of the large file
+#   cold      cloudmirror, empty block cache, empty page cache: dd bs=1M of the large file (after a remount, and
+#             a cold read of a 256 MiB warm-up blob so that the daemon's JIT is warm: "cold" is the cache state)
 #   blocks    cloudmirror from its block cache, page cache dropped
 #   warm      cloudmirror again (kernel page cache)
 #   disk      the same file on the local disk, page cache dropped / warm
@@ -47,15 +48,23 @@ trap cleanup EXIT INT TERM
 
 now() { date +%s.%N; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-record() { # name rep seconds bytes files
-    echo "$1,$2,$3,$4,$5" >> "$CSV"
-    python3 -c "import sys; s=float(sys.argv[2]); b=int(sys.argv[3]); print(f'  {sys.argv[1]:<14} {s:8.3f} s  {b/s/2**20:9.1f} MiB/s')" "$1" "$3" "$4"
+ticks() { # CPU ticks (1/100 s) of a process, 0 if none
+    [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0
+}
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+record() { # name rep seconds bytes files daemon_cpu azurite_cpu machine_cpu
+    echo "$1,$2,$3,$4,$5,$6,$7,$8" >> "$CSV"
+    python3 -c "import sys; s=float(sys.argv[2]); b=int(sys.argv[3]); print(f'  {sys.argv[1]:<16} {s:8.3f} s  {b/s/2**20:9.1f} MiB/s   cpu: daemon {float(sys.argv[4]):5.2f} s, azurite {float(sys.argv[5]):5.2f} s, machine {float(sys.argv[6]):5.2f} s')" "$1" "$3" "$4" "$6" "$7" "$8"
 }
 timed() { # name rep bytes files command...
     local name=$1 rep=$2 bytes=$3 files=$4; shift 4
-    local t0 t1
+    local t0 t1 d0 d1 a0 a1 m0 m1 daemon
+    daemon=$(pgrep -f -- "io.cloudmirror.cli.Main mount -f .* $MNT -o" | head -n 1 || true)
+    d0=$(ticks "$daemon"); a0=$(ticks "$AZ_PID"); m0=$(machine_ticks)
     t0=$(now); "$@"; t1=$(now)
-    record "$name" "$rep" "$(python3 -c "print($t1-$t0)")" "$bytes" "$files"
+    d1=$(ticks "$daemon"); a1=$(ticks "$AZ_PID"); m1=$(machine_ticks)
+    record "$name" "$rep" "$(python3 -c "print($t1-$t0)")" "$bytes" "$files" "$(python3 -c "print(($d1-$d0)/100)")" \
+        "$(python3 -c "print(($a1-$a0)/100)")" "$(python3 -c "print(($m1-$m0)/100)")"
 }
 
 # ---------------------------------------------------------------------------------------------- corpus
@@ -70,6 +79,9 @@ os.makedirs(f"{root}/large/large", exist_ok=True)
 rng = random.Random(20240101)
 with open(f"{root}/large/large/blob.bin", "wb") as f:
     for _ in range(large_mib):
+        f.write(rng.randbytes(1 << 20))
+with open(f"{root}/large/large/warmup.bin", "wb") as f:
+    for _ in range(256):
         f.write(rng.randbytes(1 << 20))
 rng = random.Random(7)
 for i in range(small):
@@ -93,7 +105,7 @@ AZ_PID=$!
 for _ in $(seq 1 120); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.25; done
 ENDPOINT="http://127.0.0.1:$PORT/devstoreaccount1"
 echo "Azurite on $ENDPOINT; uploading"
-python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench --dir "$CORPUS/large" --workers 1
+python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench --dir "$CORPUS/large" --workers 2
 python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench --dir "$CORPUS/small" --workers 8
 
 SAS=$(python3 - "$root/tools/azurite/seed.py" <<'EOF'
@@ -152,7 +164,7 @@ for _ in $(seq 1 1200); do
 done
 grep "small: prefetch pass done" "$LOG" || die "prefetch did not finish; see $LOG"
 
-echo "name,rep,seconds,bytes,files" > "$CSV"
+echo "name,rep,seconds,bytes,files,daemon_cpu_s,azurite_cpu_s,machine_cpu_s" > "$CSV"
 cat_all() { (cd "$1" && find . -type f -print0 | xargs -0 cat > /dev/null); }
 for rep in $(seq 1 "$REPS"); do
     echo "repetition $rep of $REPS"
@@ -162,6 +174,7 @@ for rep in $(seq 1 "$REPS"); do
     umount_it
     rm -rf "$WORK/cache-large/blocks"
     mount_it
+    cat "$MNT/large/large/warmup.bin" > /dev/null
     drop
     timed cold "$rep" "$LARGE_BYTES" 1 dd if="$MNT/large/large/blob.bin" of=/dev/null bs=1M status=none
     drop
@@ -192,11 +205,15 @@ def med(name):
 def rate(name):
     m, lo, hi, b = med(name); return b / m / 2**20
 print(f"\nRead path, {sys.argv[2]} MiB file and {sys.argv[3]} small files, {len(by['cold'])} repetition(s); median (min-max)")
-print(f"| measurement | seconds | MiB/s |\n|---|---|---|")
+cpu = {}
+for r in rows:
+    cpu.setdefault(r["name"], []).append((float(r["daemon_cpu_s"]), float(r["azurite_cpu_s"]), float(r["machine_cpu_s"])))
+print(f"| measurement | seconds | MiB/s | CPU-s: daemon / Azurite / whole machine (2 cores) |\n|---|---|---|---|")
 for n in ["raw4", "raw8", "cold", "blocks", "warm", "disk_cold", "disk_warm", "small_cold", "small_warm",
           "small_disk_cold", "small_disk_warm"]:
     m, lo, hi, b = med(n)
-    print(f"| {n} | {m:.3f} ({lo:.3f}-{hi:.3f}) | {b / m / 2**20:.1f} |")
+    d, a, w = (statistics.median(x[i] for x in cpu[n]) for i in range(3))
+    print(f"| {n} | {m:.3f} ({lo:.3f}-{hi:.3f}) | {b / m / 2**20:.1f} | {d:.2f} / {a:.2f} / {w:.2f} |")
 raw = max(rate("raw4"), rate("raw8"))
 checks = [
     ("cold vs raw origin (parallel ranged GETs)", rate("cold") / raw, ">=", 0.80),

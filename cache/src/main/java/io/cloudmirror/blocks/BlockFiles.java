@@ -176,6 +176,10 @@ final class BlockFiles {
         if (from < 0 || len == 0 || from + len > length) {
             throw new IllegalArgumentException("range " + from + "+" + len + " of a block of " + length);
         }
+        if (from == 0 && len == length && !BlockFormat.aligned(length)) {
+            readSmall(key, id, length, dst);
+            return;
+        }
         int firstChunk = from >>> BlockFormat.CHUNK_SHIFT;
         int chunkStart = firstChunk << BlockFormat.CHUNK_SHIFT;
         int lastChunk = (from + len - 1) >>> BlockFormat.CHUNK_SHIFT;
@@ -195,6 +199,33 @@ final class BlockFiles {
             dst.put(dst.position(), target, from - chunkStart, len);
         }
         dst.position(dst.position() + len);
+    }
+
+    /**
+     * A whole compact block (a small file) in one system call: the header, the data straight into
+     * {@code dst}, and one byte more that must not exist, so a file too short or too long is caught without
+     * asking for its size.
+     */
+    private void readSmall(BlobKey key, BlockId id, int length, ByteBuffer dst)
+            throws IOException, BlockFormat.CorruptBlock {
+        ByteBuffer header = ByteBuffer.allocate(BlockFormat.headerSize(length));
+        ByteBuffer body = dst.slice(dst.position(), length);
+        ByteBuffer probe = ByteBuffer.allocate(1);
+        ByteBuffer[] parts = {header, body, probe};
+        try (FileChannel ch = FileChannel.open(path(id), StandardOpenOption.READ)) {
+            while (body.hasRemaining() || header.hasRemaining()) {
+                if (ch.read(parts) < 0) {
+                    throw new BlockFormat.CorruptBlock("file ends early");
+                }
+            }
+            // A regular file returns fewer bytes than asked only at its end: an empty probe means the size is right.
+            if (!probe.hasRemaining()) {
+                throw new BlockFormat.CorruptBlock("file is longer than " + BlockFormat.fileSize(length) + " bytes");
+            }
+        }
+        BlockFormat.check(header.flip(), key, id.index(), length);
+        BlockFormat.verify(header, 0, body.flip());
+        dst.position(dst.position() + length);
     }
 
     /**

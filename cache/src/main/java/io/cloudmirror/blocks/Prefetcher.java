@@ -278,7 +278,7 @@ public final class Prefetcher implements AutoCloseable {
     private void fetchBlob(BlobRef ref) throws OriginException {
         BlockLoader loader = content.loader();
         int blocks = ref.blockCount();
-        int maxQueued = 2 * content.settings().maxRun();
+        int maxQueued = 4 * content.settings().maxRun(); // up to four GETs of one blob in flight
         boolean whole = true;
         for (int i = 0; i < blocks; i++) {
             whole &= !content.cache().contains(ref.key(), i);

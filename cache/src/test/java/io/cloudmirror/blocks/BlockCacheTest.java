@@ -309,6 +309,34 @@ class BlockCacheTest {
     }
 
     @Test
+    void smallBlocksReadWholeInOneCallCatchEveryDamageToo() throws IOException {
+        try (BlockCache c = BlockCache.open(tmp, 64L << 20)) {
+            byte[] data = bytes(10_000, 9);
+            BlobKey key = BlobKey.of("small.json", "e");
+            for (String damage : new String[] {"none", "flip", "truncate", "extend", "empty"}) {
+                assertTrue(c.put(key, 0, ByteBuffer.wrap(data), true), damage);
+                Path f = c.fileOf(key, 0);
+                switch (damage) {
+                    case "none" -> { }
+                    case "flip" -> flip(f, Files.size(f) - 1);
+                    case "truncate" -> truncate(f, Files.size(f) - 1);
+                    case "extend" -> Files.write(f, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+                    case "empty" -> truncate(f, 0);
+                    default -> throw new AssertionError(damage);
+                }
+                byte[] got = read(c, key, 0, data.length, 0, data.length, true);
+                if (damage.equals("none")) {
+                    assertArrayEquals(data, got);
+                    c.drop(key);
+                } else {
+                    assertEquals(null, got, damage + " is not served");
+                    assertFalse(c.contains(key, 0), damage);
+                }
+            }
+        }
+    }
+
+    @Test
     void aCorruptChunkOutsideTheRangeReadIsNotCheckedButIsCaughtWhenRead() throws IOException {
         try (BlockCache c = BlockCache.open(tmp, 64L << 20)) {
             byte[] data = bytes(BLOCK, 7);

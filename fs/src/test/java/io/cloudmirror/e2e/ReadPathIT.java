@@ -68,8 +68,12 @@ class ReadPathIT {
     }
 
     private MirrorMount mount(String cacheSpec, String... options) throws Exception {
-        MirrorMount m = new MirrorMount(tmp).writeConfig(AZURITE.endpoint().toString(), AZURITE.accountKey(),
-                CONTAINER, "NoIndexTags", cacheSpec);
+        return mountAt(AZURITE.endpoint().toString(), cacheSpec, options);
+    }
+
+    private MirrorMount mountAt(String endpoint, String cacheSpec, String... options) throws Exception {
+        MirrorMount m = new MirrorMount(tmp).writeConfig(endpoint, AZURITE.accountKey(), CONTAINER, "NoIndexTags",
+                cacheSpec);
         Sh.Result r = m.mount(options);
         assertEquals(0, r.exit(), r + "\nlog:\n" + m.logText());
         m.awaitFiles(EXPECTED.size(), Duration.ofMinutes(2));
@@ -157,6 +161,27 @@ class ReadPathIT {
             assertEquals(0, cached.exit(), cached.toString());
             assertEquals(EXPECTED.get("large/c.bin"), cached.out().substring(0, 64), "cached bytes stay readable");
             assertEquals(0, Sh.bash("ls '" + root + "/small' | wc -l").exit(), "the tree is still served");
+        }
+    }
+
+    @Test
+    void aCloudThatStopsAnsweringFailsUncachedReadsWithEioWithinTheReadTimeout() throws Exception {
+        try (StallingProxy proxy = new StallingProxy(AZURITE.port());
+             MirrorMount m = mountAt("http://127.0.0.1:" + proxy.port() + "/" + AZURITE.accountName() + "/",
+                     "    prefetch: none\n", "read_timeout=3")) {
+            Path root = m.mountpoint.resolve("mirrorSubDir");
+            assertEquals(EXPECTED.get("large/c.bin"), Sh.bash(root, "sha256sum large/c.bin").out().substring(0, 64));
+            proxy.stall();
+            long t0 = System.nanoTime();
+            Sh.Result r = Sh.bash(root, "cat large/a.bin > /dev/null");
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertNotEquals(0, r.exit(), r.toString());
+            assertTrue(r.err().contains("Input/output error"), r.toString());
+            assertTrue(millis >= 2_500 && millis < 20_000, "EIO after " + millis + " ms, read_timeout=3");
+            assertTrue(m.logText().contains("no data within the read timeout of 3.0 s"), m.logText());
+            Sh.Result cached = Sh.bash(root, "sha256sum large/c.bin");
+            assertEquals(EXPECTED.get("large/c.bin"), cached.out().substring(0, 64),
+                    "cached bytes are served while the cloud hangs");
         }
     }
 
