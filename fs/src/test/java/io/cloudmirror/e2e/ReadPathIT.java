@@ -146,6 +146,30 @@ class ReadPathIT {
     }
 
     @Test
+    void aDaemonKilledMidFillLeavesACacheThatReopensConsistent() throws Exception {
+        try (MirrorMount m = mount("    prefetch: none\n")) {
+            Path root = m.mountpoint.resolve("mirrorSubDir");
+            Process reader = new ProcessBuilder("cat", root.resolve("large/a.bin").toString())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (blockFiles(m) < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(blockFiles(m) >= 2, "the read started filling the cache");
+            assertEquals(0, Sh.bash("kill -9 " + m.daemonPid()).exit(), "SIGKILL in the middle of the fills");
+            reader.waitFor();
+            Sh.bash("fusermount -u -z '" + m.mountpoint + "'");
+            m.awaitGone(Duration.ofSeconds(30));
+            Sh.Result r = m.mount();
+            assertEquals(0, r.exit(), r + "\nlog:\n" + m.logText());
+            try (Stream<Path> tmpFiles = Files.list(m.cache.resolve("blocks").resolve("tmp"))) {
+                assertEquals(0, tmpFiles.count(), "half-written blocks were cleared at start");
+            }
+            assertEquals(EXPECTED, sums(m), "every byte right after the crash: complete blocks served, the rest fetched");
+        }
+    }
+
+    @Test
     void withTheCloudDownAnUncachedReadFailsWithEioQuicklyAndCachedOnesWork() throws Exception {
         try (MirrorMount m = mount("    prefetch: none\n", "read_timeout=5")) {
             Path root = m.mountpoint.resolve("mirrorSubDir");
