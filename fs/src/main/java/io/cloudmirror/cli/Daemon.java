@@ -1,5 +1,6 @@
 package io.cloudmirror.cli;
 
+import io.cloudmirror.blocks.ReadSettings;
 import io.cloudmirror.config.MirrorConfig;
 import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.MirrorFileSystem;
@@ -79,7 +80,8 @@ final class Daemon {
         try {
             for (SubvolumeConfig s : config.subvolumes()) {
                 SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncTimer.of(clock, timerThread),
-                        SyncListener.all(List.of(invalidation)));
+                        SyncListener.all(List.of(invalidation)),
+                        ReadSettings.defaults().withReadTimeout(options.readTimeoutDuration()));
                 runtimes.add(r);
                 subvolumes.add(r.subvolume());
             }

@@ -22,9 +22,11 @@ import java.util.Set;
  * @param negativeTimeout seconds the kernel may cache failed lookups
  * @param debug           libfuse debug output
  * @param ignored         options recognised and deliberately not used, for the log
+ * @param readTimeout     seconds a read waits for bytes that are not cached before failing with EIO
  */
 public record MountOptions(List<String> fuse, Ownership ownership, Path logFile, double attrTimeout,
-                           double entryTimeout, double negativeTimeout, boolean debug, List<String> ignored) {
+                           double entryTimeout, double negativeTimeout, boolean debug, List<String> ignored,
+                           double readTimeout) {
 
     /** Options libfuse 2 takes as they are. */
     private static final Set<String> FUSE_FLAGS = Set.of("allow_other", "allow_root", "kernel_cache", "auto_cache",
@@ -46,6 +48,8 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
     static final double ATTR_TIMEOUT = 3600;
     static final double ENTRY_TIMEOUT = 3600;
     static final double NEGATIVE_TIMEOUT = 60;
+    /** Default read timeout, in seconds. */
+    static final double READ_TIMEOUT = 10.0;
 
     /**
      * Parses {@code -o} values (each may hold several comma-separated options).
@@ -65,6 +69,7 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
         double entry = ENTRY_TIMEOUT;
         double negative = NEGATIVE_TIMEOUT;
         boolean debug = false;
+        double readTimeout = READ_TIMEOUT;
         for (String value : values) {
             for (String opt : value.split(",")) {
                 String o = opt.strip();
@@ -81,6 +86,13 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
                     case "attr_timeout" -> attr = seconds(o, arg);
                     case "entry_timeout" -> entry = seconds(o, arg);
                     case "negative_timeout" -> negative = seconds(o, arg);
+                    case "read_timeout" -> {
+                        readTimeout = seconds(o, arg);
+                        if (readTimeout < 0.1 || readTimeout > 3600) {
+                            throw new IllegalArgumentException("mount option \"" + o + "\": expected a number of "
+                                    + "seconds from 0.1 to 3600");
+                        }
+                    }
                     case "log_file" -> logFile = Path.of(require(o, arg));
                     case "debug" -> debug = true;
                     case "rw" -> ignored.add(o + " (cloudmirror is read-only)");
@@ -94,14 +106,20 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
                         } else {
                             throw new IllegalArgumentException("unknown mount option \"" + o + "\"; cloudmirror takes "
                                     + "uid=, gid=, umask=, allow_other, allow_root, attr_timeout=, entry_timeout=, "
-                                    + "negative_timeout=, log_file=, the libfuse options and the generic mount options");
+                                    + "negative_timeout=, read_timeout=, log_file=, the libfuse options and the generic "
+                                    + "mount options");
                         }
                     }
                 }
             }
         }
         return new MountOptions(List.copyOf(fuse), new Ownership(uid, gid, umask), logFile, attr, entry, negative, debug,
-                List.copyOf(ignored));
+                List.copyOf(ignored), readTimeout);
+    }
+
+    /** {@link #readTimeout()} as a duration. */
+    public java.time.Duration readTimeoutDuration() {
+        return java.time.Duration.ofMillis(Math.round(readTimeout * 1000));
     }
 
     /** Whether other users may access the mount. */

@@ -1,24 +1,36 @@
 package io.cloudmirror.cli;
 
+import io.cloudmirror.blocks.BlobReader;
+import io.cloudmirror.blocks.BlockCache;
+import io.cloudmirror.blocks.CacheStats;
+import io.cloudmirror.blocks.CachedContent;
+import io.cloudmirror.blocks.Prefetcher;
+import io.cloudmirror.blocks.ReadCounters;
+import io.cloudmirror.blocks.ReadSettings;
 import io.cloudmirror.config.IndexTagsMode;
+import io.cloudmirror.config.Prefetch;
 import io.cloudmirror.config.SubvolumeConfig;
+import io.cloudmirror.fs.ContentSource;
 import io.cloudmirror.fs.Subvolume;
-import io.cloudmirror.index.Durable;
 import io.cloudmirror.index.GenerationStats;
+import io.cloudmirror.index.Durable;
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.BlobOrigin;
+import io.cloudmirror.origin.OriginException;
 import io.cloudmirror.sync.Backoff;
 import io.cloudmirror.sync.Origins;
+import io.cloudmirror.sync.SyncListener;
 import io.cloudmirror.sync.SyncScheduler;
 import io.cloudmirror.sync.SyncTimer;
-import io.cloudmirror.sync.SyncListener;
 import io.cloudmirror.sync.Syncer;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +38,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Everything one subvolume runs on inside the daemon: its cache directory, index, origin and syncer,
- * and the {@link Subvolume} view the core serves. Opened together, closed together.
+ * Everything one subvolume runs on inside the daemon: its cache directory, index, block cache, origin, read
+ * path, prefetcher and syncer, and the {@link Subvolume} view the core serves. Opened together, closed
+ * together. The scheduler decides when the syncer runs; after every publish the prefetcher brings the block
+ * cache in step with the new tree.
  *
  * <p>Thread-safe after construction (its parts are).
  */
@@ -39,16 +53,22 @@ final class SubvolumeRuntime implements AutoCloseable {
     private final SubvolumeConfig config;
     private final IndexStore index;
     private final BlobOrigin origin;
+    private final BlockCache blocks;
+    private final CachedContent content;
+    private final Prefetcher prefetcher;
     private final Syncer syncer;
     private final SyncScheduler scheduler;
     private final ExecutorService runner;
     private final Subvolume subvolume;
 
-    private SubvolumeRuntime(SubvolumeConfig config, IndexStore index, BlobOrigin origin, Syncer syncer,
-                             SyncTimer timer) {
+    private SubvolumeRuntime(SubvolumeConfig config, IndexStore index, BlobOrigin origin, BlockCache blocks,
+                             CachedContent content, Prefetcher prefetcher, Syncer syncer, SyncTimer timer) {
         this.config = config;
         this.index = index;
         this.origin = origin;
+        this.blocks = blocks;
+        this.content = content;
+        this.prefetcher = prefetcher;
         this.syncer = syncer;
         this.runner = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "sync-" + config.name());
@@ -57,14 +77,21 @@ final class SubvolumeRuntime implements AutoCloseable {
         });
         this.scheduler = new SyncScheduler(config.name(), syncer, config.schedule().frequency(), timer, runner,
                 Backoff.DEFAULT);
-        this.subvolume = new Subvolume(config.name(), config.path(), index,
-                (name, etag, size, offset, dst) -> origin.read(name, etag, offset, dst),
+        this.subvolume = new Subvolume(config.name(), config.path(), index, new CachedSource(content),
                 config.blobAccount().indexTagsMode() == IndexTagsMode.MirrorIndexTags);
     }
 
-    /** Opens the cache directory (owner-only), the index and the origin of {@code config}. */
-    static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncTimer timer, SyncListener listener)
-            throws IOException {
+    /**
+     * Opens the cache directory (owner-only), the index, the block cache and the origin of {@code config},
+     * and starts a cache maintenance pass over the published tree in the background (it resumes a prefetch
+     * that a stop interrupted and drops blocks of versions that left the tree).
+     *
+     * @param timer    the time source and thread of the sync schedule
+     * @param listener hears about syncs, after the prefetcher was asked to follow them
+     * @param reads    how the read path fetches and caches
+     */
+    static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncTimer timer, SyncListener listener,
+                                 ReadSettings reads) throws IOException {
         Path cacheDir = config.cache().directory();
         Files.createDirectories(cacheDir);
         try {
@@ -73,13 +100,37 @@ final class SubvolumeRuntime implements AutoCloseable {
             LOG.debug("cannot restrict {}: {}", cacheDir, e.toString());
         }
         IndexStore index = IndexStore.open(cacheDir.resolve("index"), config.name());
+        BlockCache blocks = null;
+        BlobOrigin origin = null;
         try {
-            BlobOrigin origin = Origins.open(config, System::getenv);
-            Syncer syncer = new Syncer(config.name(), origin, config.blobNamePrefix(), index, clock, listener);
-            LOG.info("subvolume {}: {} at /{}, serving generation {} ({} files)", config.name(), origin.displayName(),
-                    config.path(), index.currentStats().number(), index.currentStats().files());
-            return new SubvolumeRuntime(config, index, origin, syncer, timer);
+            blocks = BlockCache.open(cacheDir.resolve("blocks"), config.cache().maxSize());
+            origin = Origins.open(config, System::getenv);
+            CachedContent content = CachedContent.create(config.name(), origin, blocks, reads);
+            Prefetcher prefetcher = Prefetcher.create(config.name(), index, content,
+                    config.cache().prefetch() == Prefetch.all, clock);
+            SyncListener prefetchAfterPublish = new SyncListener() {
+                @Override
+                public void published(String subvolume, GenerationStats stats) {
+                    prefetcher.request();
+                }
+            };
+            Syncer syncer = new Syncer(config.name(), origin, config.blobNamePrefix(), index, clock,
+                    SyncListener.all(List.of(prefetchAfterPublish, listener)));
+            LOG.info("subvolume {}: {} at /{}, serving generation {} ({} files); block cache {} MiB of {} MiB, "
+                    + "prefetch {}", config.name(), origin.displayName(), config.path(), index.currentStats().number(),
+                    index.currentStats().files(), blocks.stats().usedBytes() >> 20, config.cache().maxSize() >> 20,
+                    config.cache().prefetch());
+            if (index.currentStats().number() > 0) {
+                prefetcher.request();
+            }
+            return new SubvolumeRuntime(config, index, origin, blocks, content, prefetcher, syncer, timer);
         } catch (IOException | RuntimeException e) {
+            if (origin != null) {
+                origin.close();
+            }
+            if (blocks != null) {
+                blocks.close();
+            }
             index.close();
             throw e;
         }
@@ -135,6 +186,21 @@ final class SubvolumeRuntime implements AutoCloseable {
         }
     }
 
+    /** The block cache's counters (size, hits, evictions, ...). */
+    CacheStats cacheStats() {
+        return blocks.stats();
+    }
+
+    /** The read path's counters (GETs, bytes from the origin, readahead, ...). */
+    ReadCounters readCounters() {
+        return content.counters();
+    }
+
+    /** Where prefetch stands. */
+    Prefetcher.Progress prefetchProgress() {
+        return prefetcher.progress();
+    }
+
     /** Whether the configured oneshot UUID asks for a sync that has not been honoured yet. */
     boolean oneshotPending() {
         String oneshot = config.schedule().oneshot();
@@ -167,7 +233,34 @@ final class SubvolumeRuntime implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        prefetcher.close();
+        content.close();
+        blocks.close();
         index.close();
         origin.close();
+    }
+
+    /** The core's view of the read path: one {@link BlobReader} per open file. */
+    private record CachedSource(CachedContent content) implements ContentSource {
+        @Override
+        public int read(String name, String etag, long size, long offset, ByteBuffer dst) throws OriginException {
+            return content.read(name, etag, size, offset, dst);
+        }
+
+        @Override
+        public Reader open(String name, String etag, long size, byte[] contentMd5) {
+            BlobReader r = content.open(name, etag, size, contentMd5);
+            return new Reader() {
+                @Override
+                public int read(long offset, ByteBuffer dst) throws OriginException {
+                    return r.read(offset, dst);
+                }
+
+                @Override
+                public void close() {
+                    r.close();
+                }
+            };
+        }
     }
 }

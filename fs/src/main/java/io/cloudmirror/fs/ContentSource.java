@@ -3,7 +3,13 @@ package io.cloudmirror.fs;
 import io.cloudmirror.origin.OriginException;
 import java.nio.ByteBuffer;
 
-/** Where file bytes come from: the origin directly, or the block cache in front of it. Thread-safe. */
+/**
+ * Where file bytes come from: the origin directly, or the block cache in front of it. Thread-safe.
+ *
+ * <p>The core opens a {@link Reader} per open file ({@link #open}), so that a source can keep per-file
+ * state (readahead, the version pinned in its cache) until the file is released. A source that needs no
+ * such state implements {@link #read} alone.
+ */
 @FunctionalInterface
 public interface ContentSource {
     /**
@@ -17,4 +23,32 @@ public interface ContentSource {
      * @return bytes read, 0 at the end of the blob
      */
     int read(String name, String etag, long size, long offset, ByteBuffer dst) throws OriginException;
+
+    /**
+     * Opens one version of a blob for the reads of one open file; the default reads through {@link #read}.
+     *
+     * @param contentMd5 the version's Content-MD5, or null
+     */
+    default Reader open(String name, String etag, long size, byte[] contentMd5) {
+        return new Reader() {
+            @Override
+            public int read(long offset, ByteBuffer dst) throws OriginException {
+                return ContentSource.this.read(name, etag, size, offset, dst);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    /** The reads of one open file. Thread-safe: the kernel reads one file from several threads at once. */
+    interface Reader extends AutoCloseable {
+        /** Reads bytes at {@code offset} into {@code dst}; returns how many, 0 at the end of the blob. */
+        int read(long offset, ByteBuffer dst) throws OriginException;
+
+        /** The file was released; reads are over. */
+        @Override
+        void close();
+    }
 }

@@ -7,9 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The filesystem every mount serves, without FUSE: path lookups, attributes, directory listings,
@@ -18,6 +18,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Open files and directories pin the generation they were opened on, so a listing or a read in
  * progress is never cut by a sync; {@link #getattr} and {@link #getxattr} always see the newest one.
+ *
+ * <p>The kernel caches a file's pages per inode, not per version. So that an open file never reads
+ * another version's bytes from that cache, {@link #open} decides for each open whether the kernel may keep
+ * the pages it has ({@link Opened#keepCache()}: they are of this very version) and whether it must bypass
+ * the page cache ({@link Opened#directIo()}: another version of the file is open right now, and its pages
+ * may be in the cache).
  *
  * <p>Thread-safe: FUSE calls arrive concurrently from libfuse's worker threads.
  */
@@ -38,7 +44,10 @@ public final class MirrorFileSystem implements AutoCloseable {
     private final Instant mountedAt;
     private final HandleTable<OpenFile> files = new HandleTable<>();
     private final HandleTable<OpenDir> dirs = new HandleTable<>();
-    private final Map<Long, String> lastOpenedVersion = new ConcurrentHashMap<>();
+    /** Per inode: the version whose pages the kernel may hold. Guarded by {@link #versions}. */
+    private final Map<Long, String> cachedVersion = new HashMap<>();
+    /** Per inode: the versions open now, with their counts. Guarded by {@link #versions}. */
+    private final Map<Long, Map<String, Integer>> versions = new HashMap<>();
 
     public MirrorFileSystem(List<Subvolume> subvolumes, Ownership owner, Instant mountedAt) {
         this.layout = new MountLayout(subvolumes);
@@ -98,10 +107,11 @@ public final class MirrorFileSystem implements AutoCloseable {
             if (n.isDirectory()) {
                 throw new FsException.IsDirectory(path);
             }
-            String before = rememberVersion(n.inode(), n.etag());
-            long fh = files.add(new OpenFile(in.subvolume(), in.rel(), n, g));
+            ContentSource.Reader reader = in.subvolume().content().open(in.rel(), n.etag(), n.size(), n.contentMd5());
+            Opened opened = opened(n);
+            long fh = files.add(new OpenFile(in.subvolume(), in.rel(), n, g, reader));
             g = null; // the handle owns the reference now
-            return new Opened(fh, n.etag().equals(before));
+            return new Opened(fh, opened.keepCache(), opened.directIo());
         } finally {
             if (g != null) {
                 g.release();
@@ -109,11 +119,39 @@ public final class MirrorFileSystem implements AutoCloseable {
         }
     }
 
-    private String rememberVersion(long inode, String etag) {
-        if (lastOpenedVersion.size() > MAX_VERSIONS_REMEMBERED) {
-            lastOpenedVersion.clear();
+    /**
+     * Records an open of {@code n} and decides how the kernel caches it: bypass the page cache while another
+     * version of the inode is open; otherwise keep the cached pages only if they are of this version.
+     */
+    private Opened opened(Node n) {
+        synchronized (versions) {
+            Map<String, Integer> open = versions.computeIfAbsent(n.inode(), k -> new HashMap<>(2));
+            boolean otherOpen = false;
+            for (String v : open.keySet()) {
+                otherOpen |= !v.equals(n.etag());
+            }
+            open.merge(n.etag(), 1, Integer::sum);
+            if (otherOpen) {
+                return new Opened(0, false, true);
+            }
+            if (cachedVersion.size() > MAX_VERSIONS_REMEMBERED) {
+                cachedVersion.clear();
+            }
+            String before = cachedVersion.put(n.inode(), n.etag());
+            return new Opened(0, n.etag().equals(before), false);
         }
-        return lastOpenedVersion.put(inode, etag);
+    }
+
+    private void closed(Node n) {
+        synchronized (versions) {
+            Map<String, Integer> open = versions.get(n.inode());
+            if (open != null && open.merge(n.etag(), -1, Integer::sum) <= 0) {
+                open.remove(n.etag());
+                if (open.isEmpty()) {
+                    versions.remove(n.inode());
+                }
+            }
+        }
     }
 
     /**
@@ -131,7 +169,7 @@ public final class MirrorFileSystem implements AutoCloseable {
         ByteBuffer window = dst.slice().limit(want);
         try {
             while (window.hasRemaining()) {
-                int n = f.subvolume.content().read(f.rel, f.node.etag(), size, offset + window.position(), window);
+                int n = f.reader.read(offset + window.position(), window);
                 if (n <= 0) {
                     break;
                 }
@@ -159,6 +197,8 @@ public final class MirrorFileSystem implements AutoCloseable {
     public void release(long fh) {
         OpenFile f = files.remove(fh);
         if (f != null) {
+            f.reader.close();
+            closed(f.node);
             f.generation.release();
         }
     }
@@ -289,6 +329,7 @@ public final class MirrorFileSystem implements AutoCloseable {
     @Override
     public void close() {
         for (OpenFile f : files.values()) {
+            f.reader.close();
             f.generation.release();
         }
         for (OpenDir d : dirs.values()) {
@@ -357,8 +398,9 @@ public final class MirrorFileSystem implements AutoCloseable {
         return (h & 0x3FFF_FFFF_FFFF_FFFFL) | 0x4000_0000_0000_0000L;
     }
 
-    /** An open file: the version it was opened on, and the generation it pins. */
-    private record OpenFile(Subvolume subvolume, String rel, Node node, Generation generation) {
+    /** An open file: the version it was opened on, the generation it pins, and its reads. */
+    private record OpenFile(Subvolume subvolume, String rel, Node node, Generation generation,
+                            ContentSource.Reader reader) {
     }
 
     /** An open directory: the generation and node it lists, or a synthetic directory. */
@@ -370,9 +412,11 @@ public final class MirrorFileSystem implements AutoCloseable {
      * The result of {@link #open}.
      *
      * @param fh        the handle
-     * @param keepCache whether the kernel may keep cached pages: the version is the one opened last time
+     * @param keepCache whether the kernel may keep cached pages: they can only be of this version
+     * @param directIo  whether reads must bypass the page cache: another version of the file is open, and
+     *                  the cache may hold its pages
      */
-    public record Opened(long fh, boolean keepCache) {
+    public record Opened(long fh, boolean keepCache, boolean directIo) {
     }
 
     /**

@@ -31,6 +31,31 @@ public interface BlobOrigin extends AutoCloseable {
      */
     int read(String name, String etag, long offset, ByteBuffer dst) throws OriginException;
 
+    /**
+     * Reads consecutive bytes of blob {@code name}, pinned to {@code etag} like {@link #read}, into several
+     * buffers in turn: {@code dsts[0]} is filled first, then {@code dsts[1]}, and so on, until all are full or
+     * the blob ends. Implementations should do this in one request (one ranged GET for the whole span), which
+     * is what block fetches rely on for throughput; the default reads each buffer with {@link #read}.
+     *
+     * <p>After an exception the buffers' contents and positions are unspecified.
+     *
+     * @return the number of bytes read in total, 0 at or past the end of the blob
+     * @throws OriginException.VersionGone if the blob was changed or deleted since that ETag was listed
+     */
+    default long read(String name, String etag, long offset, ByteBuffer[] dsts) throws OriginException {
+        long total = 0;
+        for (ByteBuffer dst : dsts) {
+            if (!dst.hasRemaining()) {
+                continue;
+            }
+            total += read(name, etag, offset + total, dst);
+            if (dst.hasRemaining()) {
+                break; // the blob ended
+            }
+        }
+        return total;
+    }
+
     /** Checks whether the container can be reached and listed with the configured credentials. */
     Probe probe();
 

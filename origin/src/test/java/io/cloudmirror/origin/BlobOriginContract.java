@@ -402,6 +402,37 @@ public abstract class BlobOriginContract {
     }
 
     @Test
+    public void scatterReadFillsBuffersInTurn() throws Exception {
+        byte[] content = bytes(2 * 65_536 + 60 + 1_000, 21);
+        put("f", content, Map.of(), Map.of());
+        BlobOrigin origin = origin(false);
+        String etag = listAll(origin, "").get("f").etag();
+
+        ByteBuffer[] dsts = {ByteBuffer.allocate(65_536), ByteBuffer.allocateDirect(65_536), ByteBuffer.allocate(100),
+            ByteBuffer.allocate(65_536), ByteBuffer.allocate(10)};
+        dsts[2].position(40);
+        long n = origin.read("f", etag, 0, dsts);
+        assertEquals(content.length, n, "every byte of the blob, across the buffers");
+        assertEquals(65_536, dsts[0].position());
+        assertEquals(65_536, dsts[1].position());
+        assertEquals(100, dsts[2].position(), "the third buffer is filled from its position");
+        assertEquals(1_000, dsts[3].position(), "the blob ends in the fourth buffer");
+        assertEquals(0, dsts[4].position(), "nothing after the end");
+        byte[] got = new byte[content.length];
+        System.arraycopy(dsts[0].array(), 0, got, 0, 65_536);
+        dsts[1].flip().get(got, 65_536, 65_536);
+        System.arraycopy(dsts[2].array(), 40, got, 2 * 65_536, 60);
+        System.arraycopy(dsts[3].array(), 0, got, 2 * 65_536 + 60, dsts[3].position());
+        assertArrayEquals(content, got);
+
+        ByteBuffer[] middle = {ByteBuffer.allocate(3), ByteBuffer.allocate(5)};
+        assertEquals(8, origin.read("f", etag, 1_000, middle));
+        assertArrayEquals(slice(content, 1_000, 3), middle[0].array());
+        assertArrayEquals(slice(content, 1_003, 5), middle[1].array());
+        assertEquals(0, origin.read("f", etag, content.length, new ByteBuffer[] {ByteBuffer.allocate(4)}), "at the end");
+    }
+
+    @Test
     public void readPinnedToAnOverwrittenVersionIsVersionGone() throws Exception {
         byte[] v1 = bytes(2_000, 17);
         byte[] v2 = bytes(2_000, 18);

@@ -1,0 +1,136 @@
+package io.cloudmirror.fs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cloudmirror.index.IndexStore;
+import io.cloudmirror.origin.InMemoryOrigin;
+import io.cloudmirror.origin.OriginException;
+import io.cloudmirror.sync.Syncer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** How the core tells the kernel to cache files across versions, and that every open file gets its own reader. */
+class OpenVersionsTest {
+
+    @TempDir
+    Path tmp;
+
+    private final InMemoryOrigin origin = new InMemoryOrigin();
+    private final AtomicInteger openReaders = new AtomicInteger();
+    private final List<String> opened = new ArrayList<>();
+    private IndexStore index;
+    private Syncer syncer;
+    private MirrorFileSystem fs;
+
+    /** Reads straight from the origin, counting the readers open. */
+    private final ContentSource source = new ContentSource() {
+        @Override
+        public int read(String name, String etag, long size, long offset, ByteBuffer dst) throws OriginException {
+            return origin.read(name, etag, offset, dst);
+        }
+
+        @Override
+        public Reader open(String name, String etag, long size, byte[] md5) {
+            openReaders.incrementAndGet();
+            synchronized (opened) {
+                opened.add(name + "@" + etag + (md5 == null ? "" : " with md5"));
+            }
+            Reader inner = ContentSource.super.open(name, etag, size, md5);
+            return new Reader() {
+                @Override
+                public int read(long offset, ByteBuffer dst) throws OriginException {
+                    return inner.read(offset, dst);
+                }
+
+                @Override
+                public void close() {
+                    openReaders.decrementAndGet();
+                }
+            };
+        }
+    };
+
+    @BeforeEach
+    void setUp() throws IOException {
+        origin.put("f.txt", "version one");
+        index = IndexStore.open(tmp, "media");
+        syncer = new Syncer("media", origin, "", index, Clock.systemUTC());
+        syncer.syncNow();
+        fs = new MirrorFileSystem(List.of(new Subvolume("media", "m", index, source, false)),
+                new Ownership(0, 0, 0), Instant.EPOCH);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (fs != null) {
+            fs.close();
+        }
+        index.close();
+    }
+
+    private String readAll(long fh) throws FsException {
+        ByteBuffer b = ByteBuffer.allocate(100);
+        int n = fs.read(fh, 0, b);
+        return new String(b.array(), 0, n, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void anUnchangedFileKeepsItsPagesAndAChangedOneWhileTheOldIsOpenBypassesThem() throws Exception {
+        String p = "/m/f.txt";
+        MirrorFileSystem.Opened a1 = fs.open(p, 0);
+        assertFalse(a1.keepCache(), "first open: nothing known about the kernel's pages");
+        assertFalse(a1.directIo());
+        MirrorFileSystem.Opened a2 = fs.open(p, 0);
+        assertTrue(a2.keepCache(), "same version: its pages may stay");
+        assertFalse(a2.directIo());
+        fs.release(a2.fh());
+
+        origin.put("f.txt", "version two!");
+        syncer.syncNow();
+        MirrorFileSystem.Opened b1 = fs.open(p, 0);
+        assertTrue(b1.directIo(), "version one is still open, its pages may be cached: bypass them");
+        assertFalse(b1.keepCache());
+        assertEquals("version two!", readAll(b1.fh()));
+        MirrorFileSystem.Opened b2 = fs.open(p, 0);
+        assertTrue(b2.directIo(), "still: version one is open");
+        fs.release(b2.fh());
+
+        fs.release(a1.fh());
+        MirrorFileSystem.Opened b3 = fs.open(p, 0);
+        assertFalse(b3.directIo(), "version one is closed: back to the page cache");
+        assertFalse(b3.keepCache(), "but its pages are of version one: dropped");
+        MirrorFileSystem.Opened b4 = fs.open(p, 0);
+        assertTrue(b4.keepCache(), "now they are of version two");
+        fs.release(b1.fh());
+        fs.release(b3.fh());
+        fs.release(b4.fh());
+        assertEquals(0, openReaders.get(), "every reader closed with its file");
+    }
+
+    @Test
+    void everyOpenGetsAReaderOfItsVersionWithItsMd5AndReleaseClosesIt() throws Exception {
+        long fh = fs.open("/m/f.txt", 0).fh();
+        assertEquals(1, openReaders.get());
+        assertEquals(List.of("f.txt@" + origin.get("f.txt").etag() + " with md5"), opened);
+        assertEquals("version one", readAll(fh));
+        fs.release(fh);
+        assertEquals(0, openReaders.get());
+        fs.open("/m/f.txt", 0);
+        fs.close();
+        fs = null;
+        assertEquals(0, openReaders.get(), "closing the filesystem closes what is still open");
+    }
+}
