@@ -49,6 +49,7 @@ final class Daemon {
         return t;
     });
     private final AtomicBoolean stopping = new AtomicBoolean();
+    private final Operations operations;
     private final CountDownLatch unmounted = new CountDownLatch(1);
 
     Daemon(MirrorConfig config, Path mountpoint, MountOptions options, Path readyFile) {
@@ -56,6 +57,7 @@ final class Daemon {
         this.mountpoint = mountpoint.toAbsolutePath().normalize();
         this.options = options;
         this.readyFile = readyFile;
+        this.operations = new Operations(config, this.mountpoint, clock);
     }
 
     /** Serves the mount until it is unmounted; returns the process exit code. */
@@ -74,9 +76,10 @@ final class Daemon {
             t.start();
         });
         try {
+            operations.serveMetrics(options.metrics());
             for (SubvolumeConfig s : config.subvolumes()) {
                 SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncTimer.of(clock, timerThread),
-                        SyncListener.all(List.of(invalidation)));
+                        SyncListener.all(List.of(invalidation)), operations.metrics());
                 runtimes.add(r);
                 subvolumes.add(r.subvolume());
             }
@@ -121,6 +124,7 @@ final class Daemon {
             Files.createDirectories(readyFile.getParent());
             Files.writeString(readyFile, ProcessHandle.current().pid() + "\n");
         }
+        operations.start(runtimes, fs, SyncTimer.of(clock, timerThread));
         startupSyncs();
         try {
             unmounted.await();
@@ -188,6 +192,7 @@ final class Daemon {
     }
 
     private void closeAll() {
+        operations.close();
         timerThread.shutdownNow();
         for (SubvolumeRuntime r : runtimes) {
             r.close();

@@ -7,7 +7,9 @@ import io.cloudmirror.index.Durable;
 import io.cloudmirror.index.GenerationStats;
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.BlobOrigin;
+import io.cloudmirror.metrics.Metrics;
 import io.cloudmirror.sync.Backoff;
+import io.cloudmirror.sync.ConnectionMonitor;
 import io.cloudmirror.sync.Origins;
 import io.cloudmirror.sync.SyncScheduler;
 import io.cloudmirror.sync.SyncTimer;
@@ -19,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -36,13 +40,17 @@ final class SubvolumeRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SubvolumeRuntime.class);
     private static final String ONESHOT_FILE = "oneshot.applied";
 
-    private final SubvolumeConfig config;
     private final IndexStore index;
     private final BlobOrigin origin;
     private final Syncer syncer;
     private final SyncScheduler scheduler;
     private final ExecutorService runner;
+    private final ExecutorService prober;
+    private final ConnectionMonitor monitor;
     private final Subvolume subvolume;
+    /** The configuration running: as mounted, with the edits applied live since (see LiveConfig). */
+    private volatile SubvolumeConfig config;
+    private volatile CacheView cache = CacheView.NONE;
 
     private SubvolumeRuntime(SubvolumeConfig config, IndexStore index, BlobOrigin origin, Syncer syncer,
                              SyncTimer timer) {
@@ -57,14 +65,23 @@ final class SubvolumeRuntime implements AutoCloseable {
         });
         this.scheduler = new SyncScheduler(config.name(), syncer, config.schedule().frequency(), timer, runner,
                 Backoff.DEFAULT);
+        this.prober = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "probe-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+        this.monitor = new ConnectionMonitor(config.name(), origin, syncer, timer, prober, ConnectionMonitor.INTERVAL);
         this.subvolume = new Subvolume(config.name(), config.path(), index,
                 (name, etag, size, offset, dst) -> origin.read(name, etag, offset, dst),
                 config.blobAccount().indexTagsMode() == IndexTagsMode.MirrorIndexTags);
     }
 
-    /** Opens the cache directory (owner-only), the index and the origin of {@code config}. */
-    static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncTimer timer, SyncListener listener)
-            throws IOException {
+    /**
+     * Opens the cache directory (owner-only), the index and the origin of {@code config}; the origin's traffic
+     * and the subvolume's state are reported to {@code metrics}.
+     */
+    static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncTimer timer, SyncListener listener,
+                                 Metrics metrics) throws IOException {
         Path cacheDir = config.cache().directory();
         Files.createDirectories(cacheDir);
         try {
@@ -74,11 +91,14 @@ final class SubvolumeRuntime implements AutoCloseable {
         }
         IndexStore index = IndexStore.open(cacheDir.resolve("index"), config.name());
         try {
-            BlobOrigin origin = Origins.open(config, System::getenv);
-            Syncer syncer = new Syncer(config.name(), origin, config.blobNamePrefix(), index, clock, listener);
+            BlobOrigin origin = metrics.meter(config.name(), Origins.open(config, System::getenv));
+            Syncer syncer = new Syncer(config.name(), origin, config.blobNamePrefix(), index, clock,
+                    SyncListener.all(List.of(metrics.syncListener(), listener)));
             LOG.info("subvolume {}: {} at /{}, serving generation {} ({} files)", config.name(), origin.displayName(),
                     config.path(), index.currentStats().number(), index.currentStats().files());
-            return new SubvolumeRuntime(config, index, origin, syncer, timer);
+            SubvolumeRuntime r = new SubvolumeRuntime(config, index, origin, syncer, timer);
+            metrics.watch(config.name(), index::currentStats, syncer::status, () -> r.cache().cachedBytes());
+            return r;
         } catch (IOException | RuntimeException e) {
             index.close();
             throw e;
@@ -105,6 +125,30 @@ final class SubvolumeRuntime implements AutoCloseable {
         return scheduler;
     }
 
+    ConnectionMonitor monitor() {
+        return monitor;
+    }
+
+    /** The published generation's stats. */
+    GenerationStats published() {
+        return index.currentStats();
+    }
+
+    /** The block cache as status sees it ({@link CacheView#NONE} until one is plugged in). */
+    CacheView cache() {
+        return cache;
+    }
+
+    /** Plugs in the block cache's view. */
+    void cache(CacheView view) {
+        cache = view;
+    }
+
+    /** Records the configuration now running, after edits applied live ({@link LiveConfig}). */
+    void applied(SubvolumeConfig live) {
+        config = live;
+    }
+
     /**
      * Starts following the schedule, and syncs at once when the configuration asks for it: a oneshot
      * UUID not yet honoured, or a schedule time missed while the daemon was down (catch-up). A subvolume
@@ -112,17 +156,9 @@ final class SubvolumeRuntime implements AutoCloseable {
      */
     void startSchedule(Clock clock) {
         scheduler.start();
+        monitor.start();
         if (oneshotPending()) {
-            String oneshot = config.schedule().oneshot();
-            scheduler.trigger(SyncScheduler.Reason.ONESHOT).whenComplete((stats, error) -> {
-                if (error == null) {
-                    try {
-                        markOneshotApplied(oneshot);
-                    } catch (IOException e) {
-                        LOG.warn("{}: cannot record oneshot {} as honoured: {}", config.name(), oneshot, e.toString());
-                    }
-                }
-            });
+            triggerOneshot(config.schedule().oneshot());
             return;
         }
         GenerationStats published = index.currentStats();
@@ -133,6 +169,20 @@ final class SubvolumeRuntime implements AutoCloseable {
         } else {
             LOG.info("{}: next sync {}", config.name(), scheduler.nextSync().map(Object::toString).orElse("never"));
         }
+    }
+
+    /** Syncs now for oneshot UUID {@code oneshot}, and records it as honoured once a sync succeeded. */
+    CompletableFuture<GenerationStats> triggerOneshot(String oneshot) {
+        LOG.info("{}: oneshot {}: syncing now", config.name(), oneshot);
+        return scheduler.trigger(SyncScheduler.Reason.ONESHOT).whenComplete((stats, error) -> {
+            if (error == null) {
+                try {
+                    markOneshotApplied(oneshot);
+                } catch (IOException e) {
+                    LOG.warn("{}: cannot record oneshot {} as honoured: {}", config.name(), oneshot, e.toString());
+                }
+            }
+        });
     }
 
     /** Whether the configured oneshot UUID asks for a sync that has not been honoured yet. */
@@ -158,6 +208,8 @@ final class SubvolumeRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        monitor.close();
+        prober.shutdownNow();
         scheduler.close();
         runner.shutdownNow();
         try {

@@ -39,6 +39,7 @@ public final class MirrorFileSystem implements AutoCloseable {
     private final HandleTable<OpenFile> files = new HandleTable<>();
     private final HandleTable<OpenDir> dirs = new HandleTable<>();
     private final Map<Long, String> lastOpenedVersion = new ConcurrentHashMap<>();
+    private volatile ReadObserver readObserver = ReadObserver.NONE;
 
     public MirrorFileSystem(List<Subvolume> subvolumes, Ownership owner, Instant mountedAt) {
         this.layout = new MountLayout(subvolumes);
@@ -116,6 +117,11 @@ public final class MirrorFileSystem implements AutoCloseable {
         return lastOpenedVersion.put(inode, etag);
     }
 
+    /** Tells {@code observer} about every file read from now on (for metrics). */
+    public void observeReads(ReadObserver observer) {
+        readObserver = observer == null ? ReadObserver.NONE : observer;
+    }
+
     /**
      * Reads from an open file into {@code dst}, as much as fits or until the end of the file.
      *
@@ -123,6 +129,17 @@ public final class MirrorFileSystem implements AutoCloseable {
      */
     public int read(long fh, long offset, ByteBuffer dst) throws FsException {
         OpenFile f = files.get(fh);
+        long started = System.nanoTime();
+        int got = 0;
+        try {
+            got = readFile(f, offset, dst);
+            return got;
+        } finally {
+            readObserver.read(f.subvolume.name(), got, System.nanoTime() - started);
+        }
+    }
+
+    private int readFile(OpenFile f, long offset, ByteBuffer dst) throws FsException {
         long size = f.node.size();
         if (offset >= size || !dst.hasRemaining()) {
             return 0;
