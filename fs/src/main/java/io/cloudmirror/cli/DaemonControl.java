@@ -186,9 +186,12 @@ final class DaemonControl implements ControlServer.Handler {
         }
         SyncStatus s = r.syncer().status();
         GenerationStats g = r.published();
-        boolean ours = s.running() && s.lastAttempt().isPresent() && !s.lastAttempt().get().isBefore(f.triggeredAt());
-        if (!ours) {
-            return new SyncProgress(name, "waiting", 0, 0, 0, 0, 0, Duration.between(f.triggeredAt(), now).toMillis());
+        long waited = Duration.between(f.triggeredAt(), now).toMillis();
+        if (!s.running()) {
+            return new SyncProgress(name, "starting", 0, 0, 0, 0, 0, waited);
+        }
+        if (s.lastAttempt().isEmpty() || s.lastAttempt().get().isBefore(f.triggeredAt())) {
+            return new SyncProgress(name, "waiting", 0, 0, 0, 0, 0, waited); // a sync that started before ours
         }
         long elapsed = Duration.between(s.lastAttempt().get(), now).toMillis();
         return new SyncProgress(name, s.phase().name().toLowerCase(Locale.ROOT), s.listed(), s.listedBytes(),

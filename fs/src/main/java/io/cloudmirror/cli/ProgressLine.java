@@ -26,6 +26,7 @@ final class ProgressLine {
         double seconds = p.elapsedMillis() / 1000.0;
         String elapsed = Human.duration(Duration.ofMillis(p.elapsedMillis()));
         return switch (p.phase()) {
+            case "starting" -> p.name() + ": starting";
             case "waiting" -> p.name() + ": waiting for the sync in progress to end (" + elapsed + ")";
             case "listing" -> {
                 StringBuilder sb = new StringBuilder(p.name()).append(": listing ").append(Human.count(p.listed()))

@@ -136,7 +136,7 @@ public final class ControlProtocol {
      * Where one triggered sync stands.
      *
      * @param name            subvolume
-     * @param phase           waiting, listing, publishing, prefetching, done
+     * @param phase           starting, waiting (for a sync that started before), listing, publishing, prefetching, done
      * @param listed          blobs listed so far
      * @param listedBytes     their total size
      * @param expected        blobs the listing will probably find (the published tree's count), 0 if unknown

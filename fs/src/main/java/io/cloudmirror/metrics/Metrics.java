@@ -164,6 +164,8 @@ public final class Metrics {
     public void watch(String name, Supplier<GenerationStats> published, Supplier<SyncStatus> status,
                       LongSupplier cachedBytes) {
         sources.put(name, new Source(published, status, cachedBytes));
+        cacheHits.labelValues(name); // exposed at 0 until the block cache counts
+        cacheMisses.labelValues(name);
     }
 
     /** {@code origin}, counting its requests, errors and bytes as subvolume {@code name}'s. */
