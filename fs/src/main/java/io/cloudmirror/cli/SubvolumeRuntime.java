@@ -156,7 +156,14 @@ final class SubvolumeRuntime implements AutoCloseable {
      */
     void startSchedule(Clock clock) {
         scheduler.start();
-        monitor.start();
+        try {
+            startupSync(clock);
+        } finally {
+            monitor.start(); // after the start-up sync began, which then speaks for the link
+        }
+    }
+
+    private void startupSync(Clock clock) {
         if (oneshotPending()) {
             triggerOneshot(config.schedule().oneshot());
             return;
