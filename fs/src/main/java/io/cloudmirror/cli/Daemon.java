@@ -51,6 +51,7 @@ final class Daemon {
         return t;
     });
     private final AtomicBoolean stopping = new AtomicBoolean();
+    private final Operations operations;
     private final CountDownLatch unmounted = new CountDownLatch(1);
     /** Counted down once {@link #run} has closed everything after the unmount; the shutdown hook waits for it. */
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -60,6 +61,7 @@ final class Daemon {
         this.mountpoint = mountpoint.toAbsolutePath().normalize();
         this.options = options;
         this.readyFile = readyFile;
+        this.operations = new Operations(config, this.mountpoint, clock);
     }
 
     /** Serves the mount until it is unmounted; returns the process exit code. */
@@ -78,9 +80,10 @@ final class Daemon {
             t.start();
         });
         try {
+            operations.serveMetrics(options.metrics());
             for (SubvolumeConfig s : config.subvolumes()) {
                 SubvolumeRuntime r = SubvolumeRuntime.open(s, clock, SyncTimer.of(clock, timerThread),
-                        SyncListener.all(List.of(invalidation)),
+                        SyncListener.all(List.of(invalidation)), operations.metrics(),
                         ReadSettings.defaults().withReadTimeout(options.readTimeoutDuration()));
                 runtimes.add(r);
                 subvolumes.add(r.subvolume());
@@ -126,6 +129,7 @@ final class Daemon {
             Files.createDirectories(readyFile.getParent());
             Files.writeString(readyFile, ProcessHandle.current().pid() + "\n");
         }
+        operations.start(runtimes, fs, SyncTimer.of(clock, timerThread));
         SystemdNotify.tell("READY=1\nSTATUS=serving " + mountpoint);
         startupSyncs();
         try {
@@ -201,6 +205,7 @@ final class Daemon {
     }
 
     private void closeAll() {
+        operations.close();
         timerThread.shutdownNow();
         for (SubvolumeRuntime r : runtimes) {
             r.close();

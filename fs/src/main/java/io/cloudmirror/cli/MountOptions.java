@@ -1,6 +1,7 @@
 package io.cloudmirror.cli;
 
 import io.cloudmirror.fs.Ownership;
+import io.cloudmirror.metrics.MetricsEndpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,10 +24,11 @@ import java.util.Set;
  * @param debug           libfuse debug output
  * @param ignored         options recognised and deliberately not used, for the log
  * @param readTimeout     seconds a read waits for bytes that are not cached before failing with EIO
+ * @param metrics         where to serve Prometheus metrics ({@code metrics=}), or {@code null} for nowhere
  */
 public record MountOptions(List<String> fuse, Ownership ownership, Path logFile, double attrTimeout,
                            double entryTimeout, double negativeTimeout, boolean debug, List<String> ignored,
-                           double readTimeout) {
+                           double readTimeout, MetricsEndpoint.Address metrics) {
 
     /** Options libfuse 2 takes as they are. */
     private static final Set<String> FUSE_FLAGS = Set.of("allow_other", "allow_root", "kernel_cache", "auto_cache",
@@ -70,6 +72,8 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
         double negative = NEGATIVE_TIMEOUT;
         boolean debug = false;
         double readTimeout = READ_TIMEOUT;
+        String metrics = null;
+        boolean metricsBindAny = false;
         for (String value : values) {
             for (String opt : value.split(",")) {
                 String o = opt.strip();
@@ -95,6 +99,8 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
                     }
                     case "log_file" -> logFile = Path.of(require(o, arg));
                     case "debug" -> debug = true;
+                    case "metrics" -> metrics = arg == null ? "" : arg;
+                    case "metrics_bind_any" -> metricsBindAny = true;
                     case "rw" -> ignored.add(o + " (cloudmirror is read-only)");
                     default -> {
                         if (FUSE_FLAGS.contains(key) && arg == null) {
@@ -106,15 +112,19 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
                         } else {
                             throw new IllegalArgumentException("unknown mount option \"" + o + "\"; cloudmirror takes "
                                     + "uid=, gid=, umask=, allow_other, allow_root, attr_timeout=, entry_timeout=, "
-                                    + "negative_timeout=, read_timeout=, log_file=, the libfuse options and the generic "
-                                    + "mount options");
+                                    + "negative_timeout=, read_timeout=, log_file=, metrics=, metrics_bind_any, the "
+                                    + "libfuse options and the generic mount options");
                         }
                     }
                 }
             }
         }
+        if (metricsBindAny && metrics == null) {
+            throw new IllegalArgumentException("mount option \"metrics_bind_any\" needs metrics=HOST:PORT too");
+        }
+        MetricsEndpoint.Address endpoint = metrics == null ? null : MetricsEndpoint.Address.parse(metrics, metricsBindAny);
         return new MountOptions(List.copyOf(fuse), new Ownership(uid, gid, umask), logFile, attr, entry, negative, debug,
-                List.copyOf(ignored), readTimeout);
+                List.copyOf(ignored), readTimeout, endpoint);
     }
 
     /** {@link #readTimeout()} as a duration. */

@@ -22,8 +22,16 @@ final class RuntimePaths {
         return uid() == 0;
     }
 
-    /** {@code /run/cloudmirror} for root, else {@code $XDG_RUNTIME_DIR/cloudmirror} or a per-user temp dir. */
+    /**
+     * Where control sockets and ready files go: {@code $CLOUDMIRROR_RUNTIME_DIR} if set (tests, or several
+     * independent sets of mounts), else {@code /run/cloudmirror} for root, else
+     * {@code $XDG_RUNTIME_DIR/cloudmirror} or a per-user temp dir.
+     */
     static Path runtimeDir() {
+        String own = System.getenv("CLOUDMIRROR_RUNTIME_DIR");
+        if (own != null && !own.isBlank()) {
+            return Path.of(own);
+        }
         if (isRoot()) {
             return Path.of("/run/cloudmirror");
         }

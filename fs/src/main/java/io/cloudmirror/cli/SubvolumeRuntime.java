@@ -7,30 +7,34 @@ import io.cloudmirror.blocks.CachedContent;
 import io.cloudmirror.blocks.Prefetcher;
 import io.cloudmirror.blocks.ReadCounters;
 import io.cloudmirror.blocks.ReadSettings;
-import io.cloudmirror.config.IndexTagsMode;
 import io.cloudmirror.config.Prefetch;
-import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.ContentSource;
+import io.cloudmirror.origin.OriginException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import io.cloudmirror.config.IndexTagsMode;
+import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.Subvolume;
-import io.cloudmirror.index.GenerationStats;
 import io.cloudmirror.index.Durable;
+import io.cloudmirror.index.GenerationStats;
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.BlobOrigin;
-import io.cloudmirror.origin.OriginException;
+import io.cloudmirror.metrics.Metrics;
 import io.cloudmirror.sync.Backoff;
+import io.cloudmirror.sync.ConnectionMonitor;
 import io.cloudmirror.sync.Origins;
-import io.cloudmirror.sync.SyncListener;
 import io.cloudmirror.sync.SyncScheduler;
 import io.cloudmirror.sync.SyncTimer;
+import io.cloudmirror.sync.SyncListener;
 import io.cloudmirror.sync.Syncer;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -39,9 +43,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything one subvolume runs on inside the daemon: its cache directory, index, block cache, origin, read
- * path, prefetcher and syncer, and the {@link Subvolume} view the core serves. Opened together, closed
- * together. The scheduler decides when the syncer runs; after every publish the prefetcher brings the block
- * cache in step with the new tree.
+ * path, prefetcher, syncer, schedule and connection monitor, and the {@link Subvolume} view the core serves.
+ * Opened together, closed together. After every publish the prefetcher brings the block cache in step with
+ * the new tree.
  *
  * <p>Thread-safe after construction (its parts are).
  */
@@ -50,7 +54,6 @@ final class SubvolumeRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SubvolumeRuntime.class);
     private static final String ONESHOT_FILE = "oneshot.applied";
 
-    private final SubvolumeConfig config;
     private final IndexStore index;
     private final BlobOrigin origin;
     private final BlockCache blocks;
@@ -59,7 +62,12 @@ final class SubvolumeRuntime implements AutoCloseable {
     private final Syncer syncer;
     private final SyncScheduler scheduler;
     private final ExecutorService runner;
+    private final ExecutorService prober;
+    private final ConnectionMonitor monitor;
     private final Subvolume subvolume;
+    /** The configuration running: as mounted, with the edits applied live since (see LiveConfig). */
+    private volatile SubvolumeConfig config;
+    private final CacheView cache;
 
     private SubvolumeRuntime(SubvolumeConfig config, IndexStore index, BlobOrigin origin, BlockCache blocks,
                              CachedContent content, Prefetcher prefetcher, Syncer syncer, SyncTimer timer) {
@@ -69,6 +77,7 @@ final class SubvolumeRuntime implements AutoCloseable {
         this.blocks = blocks;
         this.content = content;
         this.prefetcher = prefetcher;
+        this.cache = new BlockCacheView(blocks, prefetcher);
         this.syncer = syncer;
         this.runner = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "sync-" + config.name());
@@ -77,6 +86,12 @@ final class SubvolumeRuntime implements AutoCloseable {
         });
         this.scheduler = new SyncScheduler(config.name(), syncer, config.schedule().frequency(), timer, runner,
                 Backoff.DEFAULT);
+        this.prober = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "probe-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+        this.monitor = new ConnectionMonitor(config.name(), origin, syncer, timer, prober, ConnectionMonitor.INTERVAL);
         this.subvolume = new Subvolume(config.name(), config.path(), index, new CachedSource(content),
                 config.blobAccount().indexTagsMode() == IndexTagsMode.MirrorIndexTags);
     }
@@ -84,14 +99,15 @@ final class SubvolumeRuntime implements AutoCloseable {
     /**
      * Opens the cache directory (owner-only), the index, the block cache and the origin of {@code config},
      * and starts a cache maintenance pass over the published tree in the background (it resumes a prefetch
-     * that a stop interrupted and drops blocks of versions that left the tree).
+     * that a stop interrupted and drops blocks of versions that left the tree). The origin's traffic, the
+     * cache's counters and the subvolume's state are reported to {@code metrics}.
      *
-     * @param timer    the time source and thread of the sync schedule
+     * @param timer    the time source and thread of the sync schedule and the connection monitor
      * @param listener hears about syncs, after the prefetcher was asked to follow them
      * @param reads    how the read path fetches and caches
      */
     static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncTimer timer, SyncListener listener,
-                                 ReadSettings reads) throws IOException {
+                                 Metrics metrics, ReadSettings reads) throws IOException {
         Path cacheDir = config.cache().directory();
         Files.createDirectories(cacheDir);
         try {
@@ -104,7 +120,7 @@ final class SubvolumeRuntime implements AutoCloseable {
         BlobOrigin origin = null;
         try {
             blocks = BlockCache.open(cacheDir.resolve("blocks"), config.cache().maxSize());
-            origin = Origins.open(config, System::getenv);
+            origin = metrics.meter(config.name(), Origins.open(config, System::getenv));
             CachedContent content = CachedContent.create(config.name(), origin, blocks, reads);
             Prefetcher prefetcher = Prefetcher.create(config.name(), index, content,
                     config.cache().prefetch() == Prefetch.all, clock);
@@ -115,7 +131,7 @@ final class SubvolumeRuntime implements AutoCloseable {
                 }
             };
             Syncer syncer = new Syncer(config.name(), origin, config.blobNamePrefix(), index, clock,
-                    SyncListener.all(List.of(prefetchAfterPublish, listener)));
+                    SyncListener.all(List.of(prefetchAfterPublish, metrics.syncListener(), listener)));
             LOG.info("subvolume {}: {} at /{}, serving generation {} ({} files); block cache {} MiB of {} MiB, "
                     + "prefetch {}", config.name(), origin.displayName(), config.path(), index.currentStats().number(),
                     index.currentStats().files(), blocks.stats().usedBytes() >> 20, config.cache().maxSize() >> 20,
@@ -123,7 +139,14 @@ final class SubvolumeRuntime implements AutoCloseable {
             if (index.currentStats().number() > 0) {
                 prefetcher.request();
             }
-            return new SubvolumeRuntime(config, index, origin, blocks, content, prefetcher, syncer, timer);
+            SubvolumeRuntime r = new SubvolumeRuntime(config, index, origin, blocks, content, prefetcher, syncer,
+                    timer);
+            BlockCache b = blocks;
+            metrics.watch(config.name(), index::currentStats, syncer::status, () -> {
+                CacheStats c = b.stats();
+                return new Metrics.CacheCounts(c.usedBytes(), c.hits(), c.misses());
+            });
+            return r;
         } catch (IOException | RuntimeException e) {
             if (origin != null) {
                 origin.close();
@@ -156,34 +179,18 @@ final class SubvolumeRuntime implements AutoCloseable {
         return scheduler;
     }
 
-    /**
-     * Starts following the schedule, and syncs at once when the configuration asks for it: a oneshot
-     * UUID not yet honoured, or a schedule time missed while the daemon was down (catch-up). A subvolume
-     * never synced before and without a oneshot waits for its schedule, as the product documents say.
-     */
-    void startSchedule(Clock clock) {
-        scheduler.start();
-        if (oneshotPending()) {
-            String oneshot = config.schedule().oneshot();
-            scheduler.trigger(SyncScheduler.Reason.ONESHOT).whenComplete((stats, error) -> {
-                if (error == null) {
-                    try {
-                        markOneshotApplied(oneshot);
-                    } catch (IOException e) {
-                        LOG.warn("{}: cannot record oneshot {} as honoured: {}", config.name(), oneshot, e.toString());
-                    }
-                }
-            });
-            return;
-        }
-        GenerationStats published = index.currentStats();
-        if (published.number() > 0
-                && SyncScheduler.missedSchedule(config.schedule().frequency(), published.createdAt(), clock.instant())) {
-            LOG.info("{}: a scheduled sync was missed since {}; catching up", config.name(), published.createdAt());
-            scheduler.trigger(SyncScheduler.Reason.CATCH_UP);
-        } else {
-            LOG.info("{}: next sync {}", config.name(), scheduler.nextSync().map(Object::toString).orElse("never"));
-        }
+    ConnectionMonitor monitor() {
+        return monitor;
+    }
+
+    /** The published generation's stats. */
+    GenerationStats published() {
+        return index.currentStats();
+    }
+
+    /** The block cache as status and sync progress see it. */
+    CacheView cache() {
+        return cache;
     }
 
     /** The block cache's counters (size, hits, evictions, ...). */
@@ -199,6 +206,54 @@ final class SubvolumeRuntime implements AutoCloseable {
     /** Where prefetch stands. */
     Prefetcher.Progress prefetchProgress() {
         return prefetcher.progress();
+    }
+
+    /** Records the configuration now running, after edits applied live ({@link LiveConfig}). */
+    void applied(SubvolumeConfig live) {
+        config = live;
+    }
+
+    /**
+     * Starts following the schedule, and syncs at once when the configuration asks for it: a oneshot
+     * UUID not yet honoured, or a schedule time missed while the daemon was down (catch-up). A subvolume
+     * never synced before and without a oneshot waits for its schedule, as the product documents say.
+     */
+    void startSchedule(Clock clock) {
+        scheduler.start();
+        try {
+            startupSync(clock);
+        } finally {
+            monitor.start(); // after the start-up sync began, which then speaks for the link
+        }
+    }
+
+    private void startupSync(Clock clock) {
+        if (oneshotPending()) {
+            triggerOneshot(config.schedule().oneshot());
+            return;
+        }
+        GenerationStats published = index.currentStats();
+        if (published.number() > 0
+                && SyncScheduler.missedSchedule(config.schedule().frequency(), published.createdAt(), clock.instant())) {
+            LOG.info("{}: a scheduled sync was missed since {}; catching up", config.name(), published.createdAt());
+            scheduler.trigger(SyncScheduler.Reason.CATCH_UP);
+        } else {
+            LOG.info("{}: next sync {}", config.name(), scheduler.nextSync().map(Object::toString).orElse("never"));
+        }
+    }
+
+    /** Syncs now for oneshot UUID {@code oneshot}, and records it as honoured once a sync succeeded. */
+    CompletableFuture<GenerationStats> triggerOneshot(String oneshot) {
+        LOG.info("{}: oneshot {}: syncing now", config.name(), oneshot);
+        return scheduler.trigger(SyncScheduler.Reason.ONESHOT).whenComplete((stats, error) -> {
+            if (error == null) {
+                try {
+                    markOneshotApplied(oneshot);
+                } catch (IOException e) {
+                    LOG.warn("{}: cannot record oneshot {} as honoured: {}", config.name(), oneshot, e.toString());
+                }
+            }
+        });
     }
 
     /** Whether the configured oneshot UUID asks for a sync that has not been honoured yet. */
@@ -224,6 +279,8 @@ final class SubvolumeRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        monitor.close();
+        prober.shutdownNow();
         scheduler.close();
         runner.shutdownNow();
         try {
@@ -261,6 +318,22 @@ final class SubvolumeRuntime implements AutoCloseable {
                     r.close();
                 }
             };
+        }
+    }
+
+    /** Status's view of the block cache and its prefetch. The limit can change only with a remount. */
+    private record BlockCacheView(BlockCache blocks, Prefetcher prefetcher) implements CacheView {
+        @Override
+        public long cachedBytes() {
+            return blocks.stats().usedBytes();
+        }
+
+        @Override
+        public Prefetch prefetch() {
+            Prefetcher.Progress p = prefetcher.progress();
+            Duration elapsed = p.running() && p.lastStarted().isPresent()
+                    ? Duration.between(p.lastStarted().get(), java.time.Instant.now()) : Duration.ZERO;
+            return new Prefetch(p.running(), p.bytesFetched(), p.bytesToFetch(), elapsed);
         }
     }
 }

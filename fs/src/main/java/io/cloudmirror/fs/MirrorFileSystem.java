@@ -48,6 +48,7 @@ public final class MirrorFileSystem implements AutoCloseable {
     private final Map<Long, String> cachedVersion = new HashMap<>();
     /** Per inode: the versions open now, with their counts. Guarded by {@link #versions}. */
     private final Map<Long, Map<String, Integer>> versions = new HashMap<>();
+    private volatile ReadObserver readObserver = ReadObserver.NONE;
 
     public MirrorFileSystem(List<Subvolume> subvolumes, Ownership owner, Instant mountedAt) {
         this.layout = new MountLayout(subvolumes);
@@ -154,6 +155,11 @@ public final class MirrorFileSystem implements AutoCloseable {
         }
     }
 
+    /** Tells {@code observer} about every file read from now on (for metrics). */
+    public void observeReads(ReadObserver observer) {
+        readObserver = observer == null ? ReadObserver.NONE : observer;
+    }
+
     /**
      * Reads from an open file into {@code dst}, as much as fits or until the end of the file.
      *
@@ -161,6 +167,17 @@ public final class MirrorFileSystem implements AutoCloseable {
      */
     public int read(long fh, long offset, ByteBuffer dst) throws FsException {
         OpenFile f = files.get(fh);
+        long started = System.nanoTime();
+        int got = 0;
+        try {
+            got = readFile(f, offset, dst);
+            return got;
+        } finally {
+            readObserver.read(f.subvolume.name(), got, System.nanoTime() - started);
+        }
+    }
+
+    private int readFile(OpenFile f, long offset, ByteBuffer dst) throws FsException {
         long size = f.node.size();
         if (offset >= size || !dst.hasRemaining()) {
             return 0;

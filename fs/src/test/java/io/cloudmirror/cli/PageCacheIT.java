@@ -93,7 +93,7 @@ class PageCacheIT {
         KernelInvalidation invalidation = new KernelInvalidation(Map.of(config.name(), config.path()));
         runtime = SubvolumeRuntime.open(config, Clock.systemUTC(),
                 SyncTimer.of(Clock.systemUTC(), Executors.newSingleThreadScheduledExecutor()),
-                SyncListener.all(List.of(invalidation)), ReadSettings.defaults());
+                SyncListener.all(List.of(invalidation)), new io.cloudmirror.metrics.Metrics(), ReadSettings.defaults());
         fs = new MirrorFileSystem(List.of(runtime.subvolume()), new Ownership(0, 0, 0), Instant.now());
         adapter = new FuseAdapter(fs);
         invalidation.attach(adapter);

@@ -57,6 +57,11 @@ final class LazyOrigin implements BlobOrigin {
     }
 
     @Override
+    public long read(String name, String etag, long offset, ByteBuffer[] dsts) throws OriginException {
+        return origin().read(name, etag, offset, dsts);
+    }
+
+    @Override
     public Probe probe() {
         try {
             return origin().probe();

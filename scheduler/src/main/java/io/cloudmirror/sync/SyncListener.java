@@ -20,6 +20,11 @@ public interface SyncListener {
         List<SyncListener> copy = List.copyOf(listeners);
         return new SyncListener() {
             @Override
+            public void started(String subvolume) {
+                tellEach(copy, subvolume, l -> l.started(subvolume));
+            }
+
+            @Override
             public void published(String subvolume, GenerationStats stats) {
                 tellEach(copy, subvolume, l -> l.published(subvolume, stats));
             }
@@ -39,6 +44,10 @@ public interface SyncListener {
                 LoggerFactory.getLogger(SyncListener.class).error("{}: a sync listener failed", subvolume, e);
             }
         }
+    }
+
+    /** A sync started listing. */
+    default void started(String subvolume) {
     }
 
     /** A new generation was published and is now served. */

@@ -3,14 +3,13 @@ package io.cloudmirror.sync;
 import io.cloudmirror.index.GenerationBuilder;
 import io.cloudmirror.index.GenerationStats;
 import io.cloudmirror.index.IndexStore;
-import io.cloudmirror.origin.BackendConnection;
 import io.cloudmirror.origin.BlobOrigin;
 import io.cloudmirror.origin.OriginException;
+import io.cloudmirror.origin.Probe;
 import io.cloudmirror.origin.Redactor;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -28,7 +27,7 @@ public final class Syncer {
 
     private final String name;
     private final BlobOrigin origin;
-    private final String prefix;
+    private volatile String prefix;
     private final IndexStore index;
     private final Clock clock;
     private final SyncListener listener;
@@ -53,6 +52,29 @@ public final class Syncer {
         return status.get();
     }
 
+    /** The blob name prefix listed. */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** Lists blobs starting with {@code p} from the next sync on (a running sync keeps its prefix). */
+    public void setPrefix(String p) {
+        String old = prefix;
+        prefix = p == null ? "" : p;
+        if (!old.equals(prefix)) {
+            LOG.info("{}: blobNamePrefix \"{}\" -> \"{}\" from the next sync on", name, old, prefix);
+        }
+    }
+
+    /**
+     * Records what a probe of the origin found, so that status shows the link as it is even when no sync
+     * runs. A probe never changes the last sync's outcome or error.
+     */
+    public void recordProbe(Probe probe) {
+        Instant at = clock.instant();
+        update(s -> s.probed(probe.connection(), Redactor.redact(probe.detail()), at));
+    }
+
     /**
      * Lists the origin and publishes the result as the next generation; blocks while another sync runs.
      *
@@ -62,22 +84,26 @@ public final class Syncer {
         running.lock();
         try {
             Instant started = clock.instant();
-            update(s -> new SyncStatus(s.connection(), true, Optional.of(started), s.lastSuccess(), s.lastError(), 0));
+            String listPrefix = prefix;
+            update(s -> s.started(started));
+            listener.started(name);
             LOG.info("{}: sync started (listing {}{})", name, origin.displayName(),
-                    prefix.isEmpty() ? "" : " with prefix " + prefix);
+                    listPrefix.isEmpty() ? "" : " with prefix " + listPrefix);
             try (GenerationBuilder builder = index.newBuilder()) {
-                origin.list(prefix, item -> {
+                long[] listedBytes = {0};
+                origin.list(listPrefix, item -> {
                     builder.add(item);
+                    listedBytes[0] += item.size();
                     long n = builder.listed();
-                    if ((n & 1023) == 0) {
-                        update(s -> new SyncStatus(s.connection(), true, s.lastAttempt(), s.lastSuccess(),
-                                s.lastError(), n));
+                    if ((n & 255) == 0) {
+                        long b = listedBytes[0];
+                        update(s -> s.listedSoFar(n, b));
                     }
                 });
+                update(s -> s.publishing(builder.listed(), listedBytes[0]));
                 GenerationStats stats = index.publish(builder.build(clock.instant()));
                 Instant done = clock.instant();
-                update(s -> new SyncStatus(BackendConnection.CONNECTED, false, s.lastAttempt(), Optional.of(done), "",
-                        builder.listed()));
+                update(s -> s.succeeded(done, builder.listed(), listedBytes[0]));
                 LOG.info("{}: sync finished in {} ms: generation {}, {} files ({} new, {} changed, {} removed)", name,
                         done.toEpochMilli() - started.toEpochMilli(), stats.number(), stats.files(), stats.added(),
                         stats.changed(), stats.removed());
@@ -85,9 +111,13 @@ public final class Syncer {
                 return stats;
             }
         } catch (IOException | RuntimeException e) {
-            BackendConnection conn = e instanceof OriginException oe ? oe.connection() : status.get().connection();
             String error = Redactor.redact(e.getMessage() == null ? e.toString() : e.getMessage());
-            update(s -> new SyncStatus(conn, false, s.lastAttempt(), s.lastSuccess(), error, s.listed()));
+            Instant at = clock.instant();
+            if (e instanceof OriginException oe) {
+                update(s -> s.failed(oe.connection(), at, error));
+            } else {
+                update(s -> s.failedLocally(error));
+            }
             LOG.warn("{}: sync failed, still serving generation {}: {}", name, index.currentStats().number(), error);
             listener.failed(name, e);
             throw e;
