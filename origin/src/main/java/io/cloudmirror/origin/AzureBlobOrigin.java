@@ -16,6 +16,7 @@ import com.azure.identity.WorkloadIdentityCredentialBuilder;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobContainerClientBuilder;
 import com.azure.storage.blob.BlobServiceVersion;
+import com.azure.storage.blob.models.BlobErrorCode;
 import com.azure.storage.blob.models.BlobItemProperties;
 import com.azure.storage.blob.models.BlobListDetails;
 import com.azure.storage.blob.models.BlobRange;
@@ -79,6 +80,9 @@ public final class AzureBlobOrigin implements BlobOrigin {
         this.displayName = container.getAccountName() + "/" + container.getBlobContainerName();
         this.ranges = authorizer == null ? null : new HttpRangeReader(
                 stripTrailingSlash(container.getBlobContainerUrl()), SERVICE_VERSION.getVersion(), authorizer,
+                (what, status, code) -> AzureErrors.forStatus(what, status,
+                        code == null ? null : BlobErrorCode.fromString(code), "", true, settings.credential(),
+                        java.time.Clock.systemUTC(), null),
                 settings.connectTimeout(), settings.tryTimeout().dividedBy(2), settings.maxTries(), displayName);
     }
 
@@ -116,12 +120,12 @@ public final class AzureBlobOrigin implements BlobOrigin {
                 authorizer = (url, headers) -> new URL(url + "?" + sas.token());
             } else if (credential instanceof AzureCredential.ManagedIdentity mi) {
                 requireHttps(settings, "MANAGED_IDENTITY");
-                TokenCredential token = managedIdentity(mi, http);
+                TokenCredential token = shared(managedIdentity(mi, http));
                 builder.credential(token);
                 authorizer = bearer(token, settings.tryTimeout());
             } else if (credential instanceof AzureCredential.WorkloadIdentity wi) {
                 requireHttps(settings, "WORKLOAD_IDENTITY");
-                TokenCredential token = workloadIdentity(wi, http);
+                TokenCredential token = shared(workloadIdentity(wi, http));
                 builder.credential(token);
                 authorizer = bearer(token, settings.tryTimeout());
             } else {
@@ -133,13 +137,23 @@ public final class AzureBlobOrigin implements BlobOrigin {
     }
 
     /** Bearer tokens for Azure Storage from {@code credential}, cached and refreshed before they expire. */
-    private static HttpRangeReader.Authorizer bearer(TokenCredential credential, Duration timeout) {
+    /**
+     * One token cache for the SDK's requests and the data path's reads, so both present the same token and
+     * the token endpoint is asked once per token lifetime, not once per client (the cache refreshes ahead
+     * of expiry). Every request here is for Azure Storage, so one cache serves all scopes asked.
+     */
+    private static TokenCredential shared(TokenCredential credential) {
         TokenRequestContext scope = new TokenRequestContext().addScopes(STORAGE_SCOPE);
         SimpleTokenCache tokens = new SimpleTokenCache(() -> credential.getToken(scope));
+        return request -> tokens.getToken();
+    }
+
+    private static HttpRangeReader.Authorizer bearer(TokenCredential credential, Duration timeout) {
+        TokenRequestContext scope = new TokenRequestContext().addScopes(STORAGE_SCOPE);
         return (url, headers) -> {
             AccessToken token;
             try {
-                token = tokens.getToken().block(timeout);
+                token = credential.getToken(scope).block(timeout);
             } catch (RuntimeException e) {
                 throw new java.io.IOException("cannot get a token for Azure Storage: " + e.getMessage(), e);
             }

@@ -44,30 +44,8 @@ final class AzureErrors {
     static OriginException map(String what, RuntimeException e, boolean pinnedRead, AzureCredential credential,
                                Clock clock) {
         if (e instanceof BlobStorageException bse) {
-            int status = bse.getStatusCode();
-            BlobErrorCode code = bse.getErrorCode();
-            String reason = what + ": HTTP " + status + (code == null ? "" : " " + code);
-            if (status == 416 && pinnedRead) {
-                return null;
-            }
-            if (status == 401 || status == 403) {
-                return new OriginException.Denied(reason + detail(bse) + ": "
-                        + authorizationHint(code, pinnedRead, credential, clock), e);
-            }
-            if (status == 404 && (BlobErrorCode.CONTAINER_NOT_FOUND.equals(code)
-                    || BlobErrorCode.RESOURCE_NOT_FOUND.equals(code) && !pinnedRead)) {
-                return new OriginException.ContainerMissing(reason, e);
-            }
-            if (pinnedRead && (status == 404 || status == 412)) {
-                return new OriginException.VersionGone(reason + " (the blob changed or was deleted)", e);
-            }
-            if (status == 404) {
-                return new OriginException.ContainerMissing(reason, e);
-            }
-            if (status == 408 || status == 429 || status >= 500) {
-                return new OriginException.Unreachable(reason, e);
-            }
-            return new OriginException.Failed(reason, e);
+            return forStatus(what, bse.getStatusCode(), bse.getErrorCode(), detail(bse), pinnedRead, credential, clock,
+                    e);
         }
         Throwable tokenFailure = tokenFailure(e);
         if (tokenFailure != null) {
@@ -88,6 +66,38 @@ final class AzureErrors {
             return new OriginException.Unreachable(what + ": " + describe(e), e);
         }
         return new OriginException.Failed(what + ": " + describe(e), e);
+    }
+
+    /**
+     * The failure an HTTP error answer means, for the SDK's calls and for {@link HttpRangeReader}'s reads alike.
+     *
+     * @param detail      the service's explanation, in the form {@code " (...)"}, or empty
+     * @return the failure, or {@code null} when a pinned read asked for a range at or past the end of the blob
+     */
+    static OriginException forStatus(String what, int status, BlobErrorCode code, String detail, boolean pinnedRead,
+                                     AzureCredential credential, Clock clock, Throwable cause) {
+        String reason = what + ": HTTP " + status + (code == null ? "" : " " + code);
+        if (status == 416 && pinnedRead) {
+            return null;
+        }
+        if (status == 401 || status == 403) {
+            return new OriginException.Denied(reason + detail + ": "
+                    + authorizationHint(code, pinnedRead, credential, clock), cause);
+        }
+        if (status == 404 && (BlobErrorCode.CONTAINER_NOT_FOUND.equals(code)
+                || BlobErrorCode.RESOURCE_NOT_FOUND.equals(code) && !pinnedRead)) {
+            return new OriginException.ContainerMissing(reason, cause);
+        }
+        if (pinnedRead && (status == 404 || status == 412)) {
+            return new OriginException.VersionGone(reason + " (the blob changed or was deleted)", cause);
+        }
+        if (status == 404) {
+            return new OriginException.ContainerMissing(reason, cause);
+        }
+        if (status == 408 || status == 429 || status >= 500) {
+            return new OriginException.Unreachable(reason, cause);
+        }
+        return new OriginException.Failed(reason, cause);
     }
 
     /** What to do about a 401/403, as precisely as the error code and credential allow. */

@@ -35,6 +35,12 @@ final class HttpRangeReader {
     private static final int COPY_BUFFER = 64 * 1024;
     private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[COPY_BUFFER]);
 
+    /** Says what an error answer to a pinned read means (the same mapping as the SDK's calls get). */
+    @FunctionalInterface
+    interface ErrorMapper {
+        OriginException map(String what, int status, String errorCode);
+    }
+
     /** Authenticates one request: adds headers (Authorization) and returns the URL to use (a SAS appends its query). */
     @FunctionalInterface
     interface Authorizer {
@@ -44,6 +50,7 @@ final class HttpRangeReader {
     private final String containerUrl;
     private final String serviceVersion;
     private final Authorizer authorizer;
+    private final ErrorMapper errors;
     private final Duration connectTimeout;
     private final Duration readTimeout;
     private final int maxTries;
@@ -54,11 +61,12 @@ final class HttpRangeReader {
      * @param serviceVersion the {@code x-ms-version} to send
      * @param readTimeout    the longest wait for the next bytes of a response (a stalled server times out)
      */
-    HttpRangeReader(String containerUrl, String serviceVersion, Authorizer authorizer, Duration connectTimeout,
-                    Duration readTimeout, int maxTries, String displayName) {
+    HttpRangeReader(String containerUrl, String serviceVersion, Authorizer authorizer, ErrorMapper errors,
+                    Duration connectTimeout, Duration readTimeout, int maxTries, String displayName) {
         this.containerUrl = containerUrl;
         this.serviceVersion = serviceVersion;
         this.authorizer = authorizer;
+        this.errors = errors;
         this.connectTimeout = connectTimeout;
         this.readTimeout = readTimeout;
         this.maxTries = maxTries;
@@ -144,23 +152,13 @@ final class HttpRangeReader {
         }
         String code = c.getHeaderField("x-ms-error-code");
         drain(c);
-        String reason = what + ": HTTP " + status + (code == null ? "" : " " + code);
         if (status == 416) {
             return -1;
-        }
-        if (status == 401 || status == 403) {
-            throw new OriginException.Denied(reason + " (check the credential and its permissions)", null);
-        }
-        if (status == 404 && "ContainerNotFound".equals(code)) {
-            throw new OriginException.ContainerMissing(reason, null);
-        }
-        if (status == 404 || status == 412) {
-            throw new OriginException.VersionGone(reason + " (the blob changed or was deleted)", null);
         }
         if (status == 408 || status == 429 || status >= 500) {
             throw new Retryable("HTTP " + status + (code == null ? "" : " " + code), null, 0);
         }
-        throw new OriginException.Failed(reason, null);
+        throw errors.map(what, status, code);
     }
 
     /** Copies the response body into the buffers; fails if it is longer than asked for. */

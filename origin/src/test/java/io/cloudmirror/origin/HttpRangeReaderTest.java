@@ -44,7 +44,10 @@ class HttpRangeReaderTest {
         server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
         reader = new HttpRangeReader("http://127.0.0.1:" + server.getAddress().getPort() + "/acct/c", "2025-01-05",
-                (url, headers) -> url, Duration.ofSeconds(2), Duration.ofMillis(500), 3, "acct/c");
+                (url, headers) -> url, (what, status, code) -> AzureErrors.forStatus(what, status,
+                        code == null ? null : com.azure.storage.blob.models.BlobErrorCode.fromString(code), "", true,
+                        new AzureCredential.Anonymous(), java.time.Clock.systemUTC(), null),
+                Duration.ofSeconds(2), Duration.ofMillis(500), 3, "acct/c");
     }
 
     @AfterEach
