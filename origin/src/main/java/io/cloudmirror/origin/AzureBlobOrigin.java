@@ -2,7 +2,6 @@ package io.cloudmirror.origin;
 
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.AzureSasCredential;
-import com.azure.core.credential.SimpleTokenCache;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
 import com.azure.core.http.HttpClient;
@@ -137,15 +136,9 @@ public final class AzureBlobOrigin implements BlobOrigin {
     }
 
     /** Bearer tokens for Azure Storage from {@code credential}, cached and refreshed before they expire. */
-    /**
-     * One token cache for the SDK's requests and the data path's reads, so both present the same token and
-     * the token endpoint is asked once per token lifetime, not once per client (the cache refreshes ahead
-     * of expiry). Every request here is for Azure Storage, so one cache serves all scopes asked.
-     */
+    /** One token for the SDK's requests and the data path's reads (see {@link SharedToken}). */
     private static TokenCredential shared(TokenCredential credential) {
-        TokenRequestContext scope = new TokenRequestContext().addScopes(STORAGE_SCOPE);
-        SimpleTokenCache tokens = new SimpleTokenCache(() -> credential.getToken(scope));
-        return request -> tokens.getToken();
+        return new SharedToken(credential);
     }
 
     private static HttpRangeReader.Authorizer bearer(TokenCredential credential, Duration timeout) {

@@ -109,7 +109,7 @@ class IdentitySyncIT {
                             + "token: HTTP 400 AADSTS70021: No matching federated identity record found"),
                             status.lastError());
                     Probe p = revoked.probe();
-                    assertEquals(BackendConnection.UNAUTHORIZED, p.connection());
+                    assertEquals(BackendConnection.UNAUTHORIZED, p.connection(), p.detail());
                     assertTrue(p.detail().contains("AADSTS70021"), p.detail());
                     assertEquals(generation, index.currentStats().number(), "the published tree is untouched");
                     assertTreeServed(index);
