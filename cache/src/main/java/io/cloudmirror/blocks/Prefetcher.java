@@ -229,9 +229,10 @@ public final class Prefetcher implements AutoCloseable {
                     continue;
                 }
                 committed.addAndGet(need);
+                AtomicLong reserved = new AtomicLong(need);
                 workers.execute(() -> {
                     try {
-                        fetchBlob(ref);
+                        fetchBlob(ref, reserved);
                     } catch (OriginException.VersionGone e) {
                         LOG.debug("{}: {} changed since the listing; not prefetched", name, ref.name());
                     } catch (OriginException e) {
@@ -245,7 +246,7 @@ public final class Prefetcher implements AutoCloseable {
                         failures.incrementAndGet();
                         LOG.warn("{}: prefetch of {} failed", name, ref.name(), e);
                     } finally {
-                        committed.addAndGet(-need);
+                        committed.addAndGet(-reserved.getAndSet(0));
                         slots.release();
                     }
                 });
@@ -257,6 +258,17 @@ public final class Prefetcher implements AutoCloseable {
             return "interrupted";
         }
         return stop.get();
+    }
+
+    /** Gives back up to {@code bytes} of a blob's reservation. */
+    private void release(AtomicLong reserved, long bytes) {
+        long prev;
+        long take;
+        do {
+            prev = reserved.get();
+            take = Math.min(prev, bytes);
+        } while (!reserved.compareAndSet(prev, prev - take));
+        committed.addAndGet(-take);
     }
 
     private synchronized boolean isClosed() {
@@ -274,8 +286,12 @@ public final class Prefetcher implements AutoCloseable {
         return bytes;
     }
 
-    /** Downloads the missing blocks of one blob in order, a few GETs ahead; verifies its MD5 if it can. */
-    private void fetchBlob(BlobRef ref) throws OriginException {
+    /**
+     * Downloads the missing blocks of one blob in order, a few GETs ahead; verifies its MD5 if it can. Each
+     * block stored gives its part of {@code reserved} back, so the space check of the next blob does not
+     * count a stored block twice (once as used, once as committed).
+     */
+    private void fetchBlob(BlobRef ref, AtomicLong reserved) throws OriginException {
         BlockLoader loader = content.loader();
         int blocks = ref.blockCount();
         int maxQueued = 4 * content.settings().maxRun(); // up to four GETs of one blob in flight
@@ -321,7 +337,9 @@ public final class Prefetcher implements AutoCloseable {
                     if (md != null) {
                         md.update(p.data.view(p.length));
                     }
-                    if (!p.stored.get(BLOCK_WAIT_NANOS, TimeUnit.NANOSECONDS)) {
+                    if (p.stored.get(BLOCK_WAIT_NANOS, TimeUnit.NANOSECONDS)) {
+                        release(reserved, BlockCache.accountedBytes(p.length));
+                    } else {
                         nulls = true;
                         full = true;
                     }

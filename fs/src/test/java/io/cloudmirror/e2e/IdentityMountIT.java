@@ -95,7 +95,9 @@ class IdentityMountIT {
     void managedIdentityMountReadsThroughTheKernelKeepsServingWhenRevokedAndRecovers() throws Exception {
         tokens.lifetime(Duration.ofSeconds(40));
         try (MirrorMount m = new MirrorMount(tmp)) {
-            m.writeAuthConfig(AZURITE.endpoint().toString(), "authType: MANAGED_IDENTITY", CONTAINER, "NoIndexTags", "");
+            // No prefetch: the point is that reads reach the origin with the identity's token.
+            m.writeAuthConfig(AZURITE.endpoint().toString(), "authType: MANAGED_IDENTITY", CONTAINER, "NoIndexTags",
+                    "    prefetch: none\n");
             Sh.Result r = m.mount(daemonEnvironment(tokens.appServiceEnvironment()));
             assertEquals(0, r.exit(), r + "\nlog:\n" + m.logText());
             m.awaitFiles(FILES, Duration.ofMinutes(2));
