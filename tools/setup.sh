@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the quickstart need on a fresh Debian 12 machine, then builds.
 #   apt: fuse3 libfuse2 (jnr-fuse loads libfuse.so.2), attr (getfattr/setfattr), uuid-runtime (uuidgen),
-#        procps (pgrep); installed only when missing, and only as root.
+#        procps (pgrep), rclone (the peer the benchmark compares against, packaging/bench/);
+#        installed only when missing, and only as root.
 #   npm: Azurite, pinned in tools/azurite/package-lock.json (the local Azure Storage emulator).
 #   Maven: every dependency, then `mvn package` so packaging/cloudmirror runs from the source tree.
 # Usage: tools/setup.sh [--no-build]
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in fuse3 libfuse2 attr uuid-runtime procps python3; do
+for pkg in fuse3 libfuse2 attr uuid-runtime procps python3 rclone; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
