@@ -31,6 +31,7 @@ class Azurite:
         self.binary, self.data_dir, self.log_file = binary, data_dir, log_file
         self.port = None
         self.proc = None
+        self.stopping = False
 
     @property
     def pid(self):
@@ -45,10 +46,10 @@ class Azurite:
         for _ in range(3):
             self.port = free_port()
             with open(self.log_file, "ab") as log:
-                self.proc = subprocess.Popen(
+                self.proc = subprocess.Popen(    # own session: a Ctrl-C is for the benchmark, which stops it
                     [self.binary, "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--location",
                      self.data_dir, "--blobHost", "127.0.0.1", "--blobPort", str(self.port)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.proc.poll() is None:
                 try:
@@ -74,15 +75,25 @@ class Azurite:
         root = os.path.join(self.data_dir, "__blobstorage__")
         return [os.path.join(root, f) for f in os.listdir(root)] if os.path.isdir(root) else []
 
+    def died(self):
+        """Whether Azurite was started and has exited other than through stop(); never blocks (safe in a
+        SIGCHLD handler)."""
+        p = self.proc
+        return p is not None and not self.stopping and p.poll() is not None
+
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        self.stopping = True
+        try:
+            if self.proc and self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            self.proc = None
+        finally:
+            self.stopping = False
 
     def sas_url(self):
         """An account SAS URL for rclone (sv 2019-12-12: the string to sign has no encryption scope)."""

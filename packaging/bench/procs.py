@@ -152,15 +152,21 @@ def kill(pid, timeout=10):
 
 def run(argv, cwd=None, env=None, stdout=None, stderr=None):
     """Runs argv to completion like subprocess.run, but reaps it with wait4 to get its rusage.
-    Returns (exit code, CPU-seconds of it and its waited-for children, their peak RSS in KiB)."""
+    Returns (exit code, CPU-seconds of it and its waited-for children, their peak RSS in KiB).
+    It runs in a process group of its own, killed whole if we are interrupted (a pipeline's `find`
+    must not keep a mount busy)."""
+    import signal
     import subprocess
-    p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, start_new_session=True,
                          stdout=stdout if stdout is not None else subprocess.DEVNULL,
                          stderr=stderr if stderr is not None else subprocess.DEVNULL)
     try:
         _, status, ru = os.wait4(p.pid, 0)
     except BaseException:
-        p.kill()
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         p.wait()
         raise
     p.returncode = os.waitstatus_to_exitcode(status)

@@ -157,6 +157,9 @@ def markdown(env, summary, samples, dropped, failed, chart="chart.svg"):
          + (f"{spec['large']} × {human(spec['large_size'])}, " if spec["large"] else "")
          + (f"1 × {human(spec['huge_size'])} incompressible" if spec["huge_size"] else "no large files") + ".",
          ""]
+    if env.get("page_reclaim"):
+        L += [f"Page cache: {env['page_reclaim']} on this machine, so a re-read that starts later than that "
+              "after the first read (a slow first read of a big file or of many files) is not warm.", ""]
     noise = env.get("noise")
     if noise:
         L += [f"Noise: other processes on the machine used {noise['median']:.2f} CPU-s per second of timed "

@@ -102,6 +102,37 @@ class Interrupted(Exception):
     pass
 
 
+class OriginLost(Exception):
+    """Azurite exited in the middle of the run: every further sample would measure retries."""
+
+
+def proactive_reclaim():
+    """Describes a running DAMON scheme that pages out idle memory (some VMs run one), or "" if none.
+    It matters: file pages idle longer than its minimum age leave the page cache, so a "warm" re-read
+    that comes later than that reads from the origin or the device again."""
+    root = "/sys/kernel/mm/damon/admin/kdamonds"
+    found = []
+    try:
+        for k in os.listdir(root):
+            if not k.isdigit() or open(f"{root}/{k}/state").read().strip() != "on":
+                continue
+            for c in os.listdir(f"{root}/{k}/contexts"):
+                if not c.isdigit():
+                    continue
+                ctx = f"{root}/{k}/contexts/{c}"
+                aggr_us = int(open(f"{ctx}/monitoring_attrs/intervals/aggr_us").read())
+                for sc in os.listdir(f"{ctx}/schemes"):
+                    if not sc.isdigit():
+                        continue
+                    action = open(f"{ctx}/schemes/{sc}/action").read().strip()
+                    age = int(open(f"{ctx}/schemes/{sc}/access_pattern/age/min").read())
+                    if action == "pageout":
+                        found.append(f"DAMON pages out memory idle for {age * aggr_us / 1e6:.0f} s or more")
+    except (OSError, ValueError):
+        pass
+    return "; ".join(found)
+
+
 class Bench:
     def __init__(self, args):
         self.a = args
@@ -231,6 +262,7 @@ class Bench:
         a = self.a
         self.az = azurite.Azurite(self.azurite_bin, os.path.join(self.work, "azurite"),
                                   os.path.join(self.work, "azurite.log")).start()
+        signal.signal(signal.SIGCHLD, self.on_child_exit)
         self.az.write_rclone_conf(self.env["RCLONE_CONFIG"])
         self.log(f"Azurite {self.az.endpoint} (pid {self.az.pid}), work dir {self.work}")
         self.manifest = corpus.load(self.corpus_dir)
@@ -264,6 +296,12 @@ class Bench:
             self.log(f"cloudmirror: first sync done ({out.extra})")
         self.write_env()
 
+    def on_child_exit(self, _signum, _frame):
+        """SIGCHLD: if it was Azurite, abort whatever runs (a mount would retry against a dead origin)."""
+        if self.az and self.az.died():
+            raise OriginLost(f"Azurite exited unexpectedly (status {self.az.proc.returncode}); see "
+                             f"{os.path.join(self.out, 'logs', 'azurite.log')}")
+
     def write_env(self):
         def first_line(argv, stream="stdout"):
             try:
@@ -291,14 +329,15 @@ class Bench:
             "work_fs": first_line(["sh", "-c", f"df -T {shlex.quote(self.work)} | tail -1 | awk '{{print $2}}'"]),
             "cloudmirror_commit": commit + ("+dirty" if dirty else ""),
             "load_at_start": os.getloadavg()[0],
+            "page_reclaim": proactive_reclaim(),
             "corpus": self.manifest,
         }
         with open(os.path.join(self.out, "env.json"), "w") as f:
             json.dump(env, f, indent=1)
 
     def warm_origin(self):
-        """Keeps Azurite's extent files in the page cache: the origin behaves like a fast network, the
-        same for every tool, and never like a cold disk (outside timing)."""
+        """Reads Azurite's extent files into the page cache at the start of a session (outside timing):
+        the origin behaves like a fast network, the same for every tool, rather than a cold disk."""
         for p in self.az.extent_files():
             with open(p, "rb") as f:
                 while f.read(8 << 20):
@@ -468,6 +507,7 @@ class Bench:
         self.log("=== done")
 
     def cleanup(self):
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for t in self.targets.values():
             try:
                 t.close()
@@ -482,6 +522,11 @@ class Bench:
                 break
             if pid == 0:
                 break
+        logs = os.path.join(self.out, "logs")      # the tools' own logs outlive the work directory
+        os.makedirs(logs, exist_ok=True)
+        for src in ("azurite.log", "cloudmirror/daemon.log", "rclone/rclone.log"):
+            if os.path.exists(os.path.join(self.work, src)):
+                shutil.copy(os.path.join(self.work, src), os.path.join(logs, os.path.basename(src)))
         left = [line for line in open("/proc/mounts") if f" {self.work}/" in line]
         if left:
             self.log("cleanup: still mounted: " + "; ".join(line.split()[1] for line in left))
@@ -499,7 +544,7 @@ def _raise_interrupted(signum, _frame):
 def main(argv):
     args = parse_args(argv)
     procs.become_subreaper()
-    for s in (signal.SIGTERM, signal.SIGHUP):
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):   # SIGINT too: a shell may start us ignoring it
         signal.signal(s, _raise_interrupted)
     bench = Bench(args)
     status = 0
@@ -511,6 +556,9 @@ def main(argv):
     except (KeyboardInterrupt, Interrupted) as e:
         bench.log(f"interrupted ({e or 'SIGINT'}): cleaning up")
         status = 130
+    except OriginLost as e:
+        bench.log(f"bench failed: {e}")
+        status = 1
     except SystemExit as e:
         print(e, file=sys.stderr)
         status = 2

@@ -94,7 +94,8 @@ class Rclone:
         self.proc = subprocess.Popen(
             ["rclone", "mount", self.remote, self.mnt, "--read-only", "--vfs-cache-mode", self.vfs_mode,
              "--cache-dir", self.cache, "--log-file", self.log, "--log-level", "NOTICE"],
-            env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)              # a Ctrl-C is for the benchmark, which unmounts it
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if _mounted(self.mnt, "fuse.rclone"):
