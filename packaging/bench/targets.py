@@ -160,15 +160,18 @@ class Rclone:
 
 SYNC_DONE = re.compile(r"sync finished in (\d+) ms: generation (\d+), (\d+) files")
 SYNC_FAILED = re.compile(r"sync failed|start-up sync failed")
+PREFETCH_DONE = re.compile(r"prefetch pass done in (\d+) ms: (\d+) blobs \((\d+) MiB\) fetched, (\d+) skipped for space")
 
 
 class Cloudmirror:
     """`packaging/cloudmirror mount CONFIG MNT -o log_file=...` with a MirrorSubvolume for the container.
 
-    Syncs: there is no `cloudmirror sync` yet (issue 6), so a sync is what a user can do today: start the
-    daemon with a oneshot UUID not yet honoured, which syncs at start; it is timed from launch to the
-    daemon's "sync finished" log line. A full sync starts from an empty cache directory; an incremental
-    one keeps it (the index of the previous generation)."""
+    Reads are measured with `prefetch: none` (nothing downloaded ahead, like rclone mount), the data cache
+    (the block cache under cache/blocks) wiped or kept as the operation says. Syncs are what a user does:
+    the daemon runs (mounted outside timing, `frequency: never`, `prefetch: all`) and `cloudmirror sync MNT`
+    is timed; it returns once the listing is published and the prefetch of new and changed blobs is done,
+    so a sync copies the bytes as `rclone sync` does. A full sync starts from an empty cache directory; an
+    incremental one keeps it (the index and the blocks of the previous generation)."""
     name = "cloudmirror"
     label = "cloudmirror"
     SUBDIR = "mirrorSubDir"
@@ -184,6 +187,7 @@ class Cloudmirror:
         self.mount_options = mount_options
         self.root = os.path.join(self.mnt, self.SUBDIR)
         self.oneshot = ""
+        self.prefetch = "none"
         self.pid = None
         os.makedirs(self.mnt, exist_ok=True)
         secret = os.path.join(self.dir, "account.key")
@@ -218,10 +222,13 @@ spec:
     oneshot: "{self.oneshot}"
   cache:
     directory: {self.cache}
+    maxSize: 8Gi
+    prefetch: {self.prefetch}
 """)
 
     def wipe_data_cache(self):
-        """No block cache exists yet: the data cache is empty by construction; the index is kept."""
+        """Empties the block cache (while unmounted); the index is kept."""
+        shutil.rmtree(os.path.join(self.cache, "blocks"), ignore_errors=True)
 
     def _launch(self):
         self._write_config()
@@ -240,7 +247,8 @@ spec:
 
     def mount(self):
         """Launch -> the launcher returns (it waits until the kernel serves the mount point); the index
-        published by the last sync is served at once."""
+        published by the last sync is served at once. Nothing is prefetched (reads measure the read path)."""
+        self.prefetch = "none"
         return self._launch()
 
     def unmount(self):
@@ -252,36 +260,83 @@ spec:
         self.pid = None
         return hwm
 
-    def _sync_via_restart(self, timeout):
-        """Starts the daemon with a fresh oneshot UUID and waits for its "sync finished" log line."""
-        self.oneshot = str(uuid.uuid4())
+    def _sync_command(self, timeout):
+        """`cloudmirror sync MNT` on the running daemon: returns once the sync published and its prefetch
+        ended; the daemon's log says what it did."""
         offset = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        try:
+            r = subprocess.run([self.launcher, "sync", self.mnt], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Outcome(1, f"cloudmirror sync did not return within {timeout} s")
+        with open(self.log, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace")
+        if r.returncode:
+            tail = r.stdout.decode("utf-8", "replace").strip().splitlines()
+            return Outcome(r.returncode, (tail[-1][:120] if tail else "cloudmirror sync failed") + " (see daemon.log)")
+        m = SYNC_DONE.search(text)
+        if not m:
+            return Outcome(1, "cloudmirror sync returned 0 but the log has no 'sync finished' line")
+        extra = f"internal_ms={m.group(1)};generation={m.group(2)};files={m.group(3)}"
+        p = PREFETCH_DONE.search(text)
+        if p:
+            extra += f";prefetch_ms={p.group(1)};prefetched_blobs={p.group(2)};prefetched_mib={p.group(3)}"
+            if int(p.group(4)):
+                return Outcome(1, f"prefetch skipped {p.group(4)} blobs for space; " + extra)
+        return Outcome(0, extra)
+
+    def _start_for_sync(self, oneshot=""):
+        """Mounts with prefetch on and no schedule (outside timing); a non-empty oneshot syncs at start."""
+        self.prefetch = "all"
+        self.oneshot = oneshot
+        out = self._launch()
+        if out.rc:
+            raise RuntimeError(f"cloudmirror: mount for a sync failed: {out.extra}; see {self.log}")
+
+    def prepare_sync_full(self):
+        self.unmount()
+        shutil.rmtree(self.cache, ignore_errors=True)
+        self._start_for_sync()
+
+    def prepare_sync_incr(self):
+        self.unmount()
+        self._start_for_sync()
+
+    def sync_full(self, timeout=3600):
+        return self._sync_command(timeout)
+
+    def sync_incr(self, timeout=3600):
+        return self._sync_command(timeout)
+
+    def index_only_sync(self, timeout=3600):
+        """The harness's own set-up: lists the container into a fresh index, fetching no data, via a oneshot
+        at start; waits for its "sync finished" line and unmounts."""
+        shutil.rmtree(self.cache, ignore_errors=True)
+        offset = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        self.prefetch = "none"
+        self.oneshot = str(uuid.uuid4())
         launched = self._launch()
         if launched.rc:
             return launched
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with open(self.log, "rb") as f:
-                f.seek(offset)
-                text = f.read().decode("utf-8", "replace")
-            m = SYNC_DONE.search(text)
-            if m:
-                return Outcome(0, f"internal_ms={m.group(1)};generation={m.group(2)};files={m.group(3)}")
-            if SYNC_FAILED.search(text):
-                return Outcome(1, "sync failed (see daemon.log)")
-            if not self.daemon_pid:
-                return Outcome(1, "daemon exited during the sync")
-            time.sleep(0.01)
-        return Outcome(1, f"no 'sync finished' within {timeout} s")
-
-    def prepare_sync_full(self):
-        shutil.rmtree(self.cache, ignore_errors=True)
-
-    def sync_full(self, timeout=3600):
-        return self._sync_via_restart(timeout)
-
-    def sync_incr(self, timeout=3600):
-        return self._sync_via_restart(timeout)
+        try:
+            while time.monotonic() < deadline:
+                with open(self.log, "rb") as f:
+                    f.seek(offset)
+                    text = f.read().decode("utf-8", "replace")
+                m = SYNC_DONE.search(text)
+                if m:
+                    return Outcome(0, f"internal_ms={m.group(1)};generation={m.group(2)};files={m.group(3)}")
+                if SYNC_FAILED.search(text):
+                    return Outcome(1, "sync failed (see daemon.log)")
+                if not self.daemon_pid:
+                    return Outcome(1, "daemon exited during the sync")
+                time.sleep(0.05)
+            return Outcome(1, f"no 'sync finished' within {timeout} s")
+        finally:
+            self.unmount()
+            self.oneshot = ""
 
     def close(self):
         pid = self.daemon_pid or self._find_daemon()

@@ -47,6 +47,15 @@ problems += [f"{r['target']} {r['op']}: rc={r['rc']} ok={r['ok']} {r['extra']}" 
              if r["rc"] != "0" or r["ok"] == "0"]
 problems += [f"{r['target']} {r['op']}: no origin byte count" for r in rows
              if r["unit"] == "s" and r["target"] != "local" and r["origin_bytes"] == ""]
+# a sync copies the data, as rclone sync does: cloudmirror's prefetch reads about what rclone's sync reads
+syncs = {(r["target"], r["op"]): r for r in rows if r["op"] in ("sync_full", "sync_incr")}
+for op in ("sync_full", "sync_incr"):
+    cm, rc = syncs.get(("cloudmirror", op)), syncs.get(("rclone", op))
+    if cm and "prefetched_blobs=" not in cm["extra"]:
+        problems.append(f"cloudmirror {op}: no prefetch in {cm['extra']}")
+    if cm and rc and cm["origin_bytes"] and rc["origin_bytes"] and \
+            not 0.8 * int(rc["origin_bytes"]) <= int(cm["origin_bytes"]) <= 1.5 * int(rc["origin_bytes"]) + (1 << 20):
+        problems.append(f"{op}: cloudmirror read {cm['origin_bytes']} bytes from the origin, rclone {rc['origin_bytes']}")
 md = open(os.path.join(run, "results.md")).read()
 if "| operation | cloudmirror | rclone mount | local disk |" not in md:
     problems.append("results.md has no table")
