@@ -7,7 +7,10 @@ import java.util.ArrayDeque;
  * The block buffers of the read path: page-aligned direct buffers of one block each (ready for direct I/O),
  * reused, and at most {@code max} of
  * them out at a time, which is the read path's memory bound. Readahead and prefetch may only take buffers
- * while fewer than three quarters are out, so reads that callers wait for always find room.
+ * while fewer than three quarters are out, so reads that callers wait for always find room. At most a
+ * quarter of {@code max} idle buffers are kept for reuse; the rest are let go when given back (their native
+ * memory returns at the next garbage collection), so a burst of parallel reads does not keep the daemon's
+ * resident memory at its peak.
  *
  * <p>Thread-safe.
  */
@@ -16,6 +19,7 @@ final class BufferPool {
     private final int bufferSize;
     private final int max;
     private final int soft;
+    private final int retain;
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     private int out;
 
@@ -23,6 +27,7 @@ final class BufferPool {
         this.bufferSize = bufferSize;
         this.max = max;
         this.soft = Math.max(1, max * 3 / 4);
+        this.retain = Math.max(1, max / 4);
     }
 
     /** A buffer for readahead, or null if the soft limit is reached. */
@@ -56,11 +61,18 @@ final class BufferPool {
 
     synchronized void give(ByteBuffer b) {
         out--;
-        free.push(b);
+        if (free.size() < retain) {
+            free.push(b);
+        }
         notifyAll();
     }
 
     synchronized int inUse() {
         return out;
+    }
+
+    /** Idle buffers kept for reuse. */
+    synchronized int idle() {
+        return free.size();
     }
 }
