@@ -121,12 +121,12 @@ public final class AzureBlobOrigin implements BlobOrigin {
                 requireHttps(settings, "MANAGED_IDENTITY");
                 TokenCredential token = shared(managedIdentity(mi, http));
                 builder.credential(token);
-                authorizer = bearer(token, settings.tryTimeout());
+                authorizer = bearer(token, credential, settings.tryTimeout());
             } else if (credential instanceof AzureCredential.WorkloadIdentity wi) {
                 requireHttps(settings, "WORKLOAD_IDENTITY");
                 TokenCredential token = shared(workloadIdentity(wi, http));
                 builder.credential(token);
-                authorizer = bearer(token, settings.tryTimeout());
+                authorizer = bearer(token, credential, settings.tryTimeout());
             } else {
                 authorizer = (url, headers) -> url; // anonymous
             }
@@ -141,17 +141,25 @@ public final class AzureBlobOrigin implements BlobOrigin {
         return new SharedToken(credential);
     }
 
-    private static HttpRangeReader.Authorizer bearer(TokenCredential credential, Duration timeout) {
+    /**
+     * Adds the shared token to a read. A token that cannot be had fails the read as the SDK's requests fail
+     * (the same {@link AzureErrors} mapping: Denied naming the identity's answer, or Unreachable when its
+     * endpoint cannot be reached), so the log of a failed read says why.
+     */
+    private static HttpRangeReader.Authorizer bearer(TokenCredential tokens, AzureCredential credential,
+                                                     Duration timeout) {
         TokenRequestContext scope = new TokenRequestContext().addScopes(STORAGE_SCOPE);
         return (url, headers) -> {
             AccessToken token;
             try {
-                token = credential.getToken(scope).block(timeout);
+                token = tokens.getToken(scope).block(timeout);
             } catch (RuntimeException e) {
-                throw new java.io.IOException("cannot get a token for Azure Storage: " + e.getMessage(), e);
+                OriginException mapped = AzureErrors.map("reading " + url.getPath(), e, true, credential);
+                throw mapped != null ? mapped : new OriginException.Failed("reading " + url.getPath() + ": " + e, e);
             }
             if (token == null) {
-                throw new java.io.IOException("no token for Azure Storage within " + timeout.toSeconds() + " s");
+                throw new OriginException.Unreachable("reading " + url.getPath() + ": no " + credential.authType()
+                        + " token within " + timeout.toSeconds() + " s", null);
             }
             headers.put("Authorization", "Bearer " + token.getToken());
             return url;

@@ -41,10 +41,13 @@ final class HttpRangeReader {
         OriginException map(String what, int status, String errorCode);
     }
 
-    /** Authenticates one request: adds headers (Authorization) and returns the URL to use (a SAS appends its query). */
+    /**
+     * Authenticates one request: adds headers (Authorization) and returns the URL to use (a SAS appends its
+     * query); fails with an {@link OriginException} when no credential can be had (a refused identity).
+     */
     @FunctionalInterface
     interface Authorizer {
-        URL authorize(URL url, Map<String, String> headers) throws IOException;
+        URL authorize(URL url, Map<String, String> headers) throws IOException, OriginException;
     }
 
     private final String containerUrl;
