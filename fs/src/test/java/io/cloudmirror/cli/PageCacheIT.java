@@ -149,10 +149,19 @@ class PageCacheIT {
         byte[] v1 = put("doc.bin", 3 * MIB, 1);
         sync();
         assertEquals(sha(v1), shaThroughKernel("doc.bin"));
-        long reads = runtime.readCounters().reads();
-        assertEquals(sha(v1), shaThroughKernel("doc.bin"));
-        assertEquals(sha(v1), shaThroughKernel("doc.bin"));
-        assertEquals(reads, runtime.readCounters().reads(), "reopened unchanged: every byte from the page cache");
+        // Reopened unchanged, every byte comes from the page cache. This machine's memory manager (DAMON
+        // pageout) may evict a few fresh pages at any moment, so a pass that still needed a read is tried
+        // again: without keep_cache every reopen drops the pages and no pass could be free of reads.
+        long reads = -1;
+        long extra = -1;
+        for (int pass = 0; pass < 3 && extra != 0; pass++) {
+            reads = runtime.readCounters().reads();
+            assertEquals(sha(v1), shaThroughKernel("doc.bin"));
+            assertEquals(sha(v1), shaThroughKernel("doc.bin"));
+            extra = runtime.readCounters().reads() - reads;
+        }
+        assertEquals(0, extra, "reopened unchanged: every byte from the page cache");
+        reads = runtime.readCounters().reads();
 
         byte[] v2 = put("doc.bin", 3 * MIB, 2); // same size: only the pages tell the versions apart
         sync();
