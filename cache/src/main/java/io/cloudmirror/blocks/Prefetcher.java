@@ -44,6 +44,10 @@ public final class Prefetcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Prefetcher.class);
     static final int BATCH = 20_000;
+    /** Consecutive failed blobs that stop a pass. */
+    static final int FAILURES_IN_A_ROW = 16;
+    /** Failed blobs in a row that are logged one by one. */
+    private static final int LOGGED_FAILURES = 3;
     private static final long BLOCK_WAIT_NANOS = TimeUnit.MINUTES.toNanos(5);
 
     private final String name;
@@ -157,11 +161,17 @@ public final class Prefetcher implements AutoCloseable {
             bytesToFetch.set(0);
             bytesFetched.set(0);
             LiveVersions.Builder live = LiveVersions.builder();
-            g.forEachNode((path, node) -> {
-                if (!node.isDirectory()) {
-                    live.add(BlobKey.of(path, node.etag()));
+            for (int part = 0; part < g.nodeParts(); part++) {
+                boolean whole = g.forEachNodeIn(part, (path, node) -> {
+                    if (!node.isDirectory()) {
+                        live.add(BlobKey.of(path, node.etag()));
+                    }
+                    return !isClosed();
+                });
+                if (!whole) {
+                    return; // closing: a partial set of live versions must not decide what to drop
                 }
-            });
+            }
             int dropped = content.cache().retain(live.build());
             droppedBlocks.addAndGet(dropped);
             if (dropped > 0) {
@@ -176,32 +186,36 @@ public final class Prefetcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Fetches what the cache lacks of generation {@code g}, part by part of the index (one visit of the
+     * tree), in batches of about {@link #BATCH} blobs so that memory stays bounded at any size.
+     */
     private void prefetch(Generation g) {
         long startedNanos = System.nanoTime();
         String error = "";
-        for (long batchStart = 0; ; batchStart += BATCH) {
-            long from = batchStart;
-            List<BlobRef> batch = new ArrayList<>();
-            long[] ordinal = {0};
-            g.forEachNode((path, node) -> {
-                if (node.isDirectory() || node.size() == 0) {
-                    return;
-                }
-                long o = ordinal[0]++;
-                if (o >= from && o < from + BATCH) {
+        List<BlobRef> batch = new ArrayList<>();
+        int parts = g.nodeParts();
+        for (int part = 0; part < parts && error.isEmpty(); part++) {
+            boolean whole = g.forEachNodeIn(part, (path, node) -> {
+                if (!node.isDirectory() && node.size() > 0) {
                     BlobRef ref = content.ref(BlobKey.of(path, node.etag()), node.size(), node.contentMd5());
                     if (missingBytes(ref) > 0) {
                         batch.add(ref);
                     }
                 }
+                return !isClosed();
             });
-            for (BlobRef ref : batch) {
-                blobsToFetch.incrementAndGet();
-                bytesToFetch.addAndGet(missingBytes(ref));
-            }
-            error = fetchAll(batch);
-            if (!error.isEmpty() || ordinal[0] <= from + BATCH) {
+            if (!whole) {
+                error = "closed";
                 break;
+            }
+            if (batch.size() >= BATCH || part == parts - 1) {
+                for (BlobRef ref : batch) {
+                    blobsToFetch.incrementAndGet();
+                    bytesToFetch.addAndGet(missingBytes(ref));
+                }
+                error = fetchAll(batch);
+                batch.clear();
             }
         }
         lastError.set(error);
@@ -215,6 +229,7 @@ public final class Prefetcher implements AutoCloseable {
         int parallel = content.settings().prefetchParallelism();
         Semaphore slots = new Semaphore(parallel);
         AtomicReference<String> stop = new AtomicReference<>("");
+        AtomicInteger inARow = new AtomicInteger();
         try {
             for (BlobRef ref : batch) {
                 slots.acquire();
@@ -233,18 +248,20 @@ public final class Prefetcher implements AutoCloseable {
                 workers.execute(() -> {
                     try {
                         fetchBlob(ref, reserved);
+                        inARow.set(0);
                     } catch (OriginException.VersionGone e) {
                         LOG.debug("{}: {} changed since the listing; not prefetched", name, ref.name());
+                        inARow.set(0);
                     } catch (OriginException e) {
                         failures.incrementAndGet();
                         if (!(e instanceof OriginException.Failed)) {
                             stop.compareAndSet("", e.getMessage());
                         } else {
-                            LOG.warn("{}: prefetch of {} failed: {}", name, ref.name(), e.getMessage());
+                            failed(ref, e.getMessage(), null, inARow, stop);
                         }
                     } catch (RuntimeException e) {
                         failures.incrementAndGet();
-                        LOG.warn("{}: prefetch of {} failed", name, ref.name(), e);
+                        failed(ref, e.toString(), e, inARow, stop);
                     } finally {
                         committed.addAndGet(-reserved.getAndSet(0));
                         slots.release();
@@ -269,6 +286,24 @@ public final class Prefetcher implements AutoCloseable {
             take = Math.min(prev, bytes);
         } while (!reserved.compareAndSet(prev, prev - take));
         committed.addAndGet(-take);
+    }
+
+    /**
+     * Records a failed blob: logged while few have failed in this pass, and the pass stops once
+     * {@link #FAILURES_IN_A_ROW} blobs in a row failed (the cause is then not the blobs but the origin).
+     */
+    private void failed(BlobRef ref, String why, Throwable e, AtomicInteger inARow, AtomicReference<String> stop) {
+        int n = inARow.incrementAndGet();
+        if (n <= LOGGED_FAILURES) {
+            if (e != null) {
+                LOG.warn("{}: prefetch of {} failed", name, ref.name(), e);
+            } else {
+                LOG.warn("{}: prefetch of {} failed: {}", name, ref.name(), why);
+            }
+        }
+        if (n >= FAILURES_IN_A_ROW) {
+            stop.compareAndSet("", n + " blobs in a row failed; the last: " + why);
+        }
     }
 
     private synchronized boolean isClosed() {

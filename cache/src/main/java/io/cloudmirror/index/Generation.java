@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
+import java.util.function.BiPredicate;
 import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.MapSegmentContext;
 
 /**
  * One published, immutable tree: the memory-mapped maps of a generation directory.
@@ -115,6 +117,30 @@ public final class Generation {
             return;
         }
         nodes.forEachEntry(e -> visitor.accept(e.key().get().toString(), NodeCodec.decode(e.value().get())));
+    }
+
+    /** How many parts {@link #forEachNodeIn} splits the nodes into (the node map's segments). */
+    public int nodeParts() {
+        checkOpen();
+        return nodes == null ? 1 : nodes.segments();
+    }
+
+    /**
+     * Visits the nodes of part {@code part} (0 to {@link #nodeParts()} - 1) while {@code visitor} returns
+     * true: a whole tree is visited once by visiting every part, and a caller can stop (or do slow work)
+     * between parts without holding anything.
+     *
+     * @return false if the visitor stopped the visit
+     */
+    public boolean forEachNodeIn(int part, BiPredicate<String, Node> visitor) {
+        checkOpen();
+        if (nodes == null) {
+            return part != 0 || visitor.test("", emptyRoot);
+        }
+        try (MapSegmentContext<CharSequence, byte[], ?> c = nodes.segmentContext(part)) {
+            return c.forEachSegmentEntryWhile(
+                    e -> visitor.test(e.key().get().toString(), NodeCodec.decode(e.value().get())));
+        }
     }
 
     /** Takes a reference; false if the generation is already closed. */

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cloudmirror.index.GenerationBuilder;
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.BackendConnection;
+import io.cloudmirror.origin.BlobOrigin;
+import io.cloudmirror.origin.OriginException;
+import io.cloudmirror.origin.Probe;
 import io.cloudmirror.origin.FaultyOrigin;
 import io.cloudmirror.origin.InMemoryOrigin;
 import java.io.IOException;
@@ -22,6 +25,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -258,5 +262,71 @@ class PrefetcherTest {
         origin.unstall();
         assertTrue(p.awaitIdle(60, TimeUnit.SECONDS));
         assertEquals(2, p.progress().passes(), "one pass, then one more for all the requests during it");
+    }
+
+    @Test
+    void aPassStopsWhenBlobAfterBlobFailsInsteadOfTryingEveryOne() throws Exception {
+        for (int i = 0; i < 200; i++) {
+            memory.put("f" + i, bytes(100, i));
+        }
+        sync();
+        AtomicLong reads = new AtomicLong();
+        BlobOrigin broken = new BlobOrigin() {
+            @Override
+            public String displayName() {
+                return "broken";
+            }
+
+            @Override
+            public void list(String prefix, BlobSink sink) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(String name, String etag, long offset, ByteBuffer dst) throws OriginException {
+                reads.incrementAndGet();
+                throw new OriginException.Failed("cannot create the client: bad key", null);
+            }
+
+            @Override
+            public Probe probe() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        BlockCache cache = BlockCache.open(tmp.resolve("blocks"), 64L << 20);
+        toClose.add(cache);
+        CachedContent c = CachedContent.create("t", broken, cache, CachedContentTest.settings(Duration.ofSeconds(30)));
+        toClose.add(c);
+        Prefetcher p = prefetcher(c, true);
+        runAndWait(p);
+        Prefetcher.Progress pr = p.progress();
+        assertTrue(pr.lastError().contains("blobs in a row failed; the last: cannot create the client: bad key"),
+                pr.toString());
+        assertTrue(reads.get() < 40, "stopped after " + Prefetcher.FAILURES_IN_A_ROW + " failures in a row (and "
+                + "those in flight), not 200: " + reads.get());
+    }
+
+    @Test
+    void closingStopsAPassWithoutDroppingBlocksOfAPartialView() throws Exception {
+        for (int i = 0; i < 3000; i++) {
+            memory.put("d" + (i % 30) + "/f" + i, bytes(10, i));
+        }
+        sync();
+        CachedContent c = content(64L << 20);
+        Prefetcher p = prefetcher(c, true);
+        runAndWait(p);
+        long cached = c.cache().stats().usedBytes();
+        assertTrue(cached > 0);
+        // A second prefetcher over the same cache, closed at once: whatever it saw, nothing is dropped.
+        Prefetcher q = Prefetcher.create("t2", index, c, true, clock);
+        q.request();
+        q.close();
+        assertTrue(q.awaitIdle(60, TimeUnit.SECONDS), "a closed prefetcher ends its pass");
+        assertEquals(cached, c.cache().stats().usedBytes(), "no block dropped");
+        assertEquals(0, c.cache().stats().evictions());
     }
 }
