@@ -32,6 +32,8 @@ public final class CrashWriter {
                                 Map.of(), Map.of()));
                     }
                     store.publish(b.build(Instant.now()));
+                    System.out.println("published " + g);
+                    System.out.flush();
                 }
             }
         }

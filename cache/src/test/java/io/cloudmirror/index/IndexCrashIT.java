@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,8 +31,13 @@ class IndexCrashIT {
         Random random = new Random(20240601);
         long lastSeen = 0;
         for (int round = 0; round < 12; round++) {
-            Process writer = startWriter();
+            CountDownLatch published = new CountDownLatch(1);
+            Process writer = startWriter(published);
             Thread.sleep(200 + random.nextInt(2500));
+            if (round == 11 && lastSeen == 0) {
+                // A loaded machine may never have let the writer publish before the kill: the last round waits.
+                assertTrue(published.await(120, TimeUnit.SECONDS), "the writer published within 120 s");
+            }
             writer.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             try (IndexStore store = IndexStore.open(tmp, "crash")) {
                 Generation g = store.acquire();
@@ -80,7 +86,7 @@ class IndexCrashIT {
         assertEquals(files, seen[0], "the tree of generation " + n + " is complete");
     }
 
-    private Process startWriter() throws Exception {
+    private Process startWriter(CountDownLatch published) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
@@ -97,8 +103,10 @@ class IndexCrashIT {
         }
         Thread drain = new Thread(() -> {
             try {
-                while (r.readLine() != null) {
-                    // discard
+                for (String l = r.readLine(); l != null; l = r.readLine()) {
+                    if (l.startsWith("published ")) {
+                        published.countDown();
+                    }
                 }
             } catch (java.io.IOException ignored) {
                 // the process was killed
