@@ -28,6 +28,7 @@ import org.apache.commons.vfs2.auth.StaticUserAuthenticator;
 import org.apache.commons.vfs2.cache.NullFilesCache;
 import org.apache.commons.vfs2.impl.DefaultFileSystemConfigBuilder;
 import org.apache.commons.vfs2.impl.StandardFileSystemManager;
+import org.apache.commons.vfs2.provider.URLFileName;
 import org.apache.commons.vfs2.provider.UriParser;
 import org.apache.commons.vfs2.provider.http5.Http5FileSystemConfigBuilder;
 import org.apache.commons.vfs2.provider.sftp.SftpFileSystemConfigBuilder;
@@ -122,6 +123,7 @@ public final class VfsOrigin implements BlobOrigin {
         sftp.setConnectTimeout(o, s.timeout());
         sftp.setSessionTimeout(o, s.timeout());
         sftp.setFileNameEncoding(o, "UTF-8");
+        sftp.setDisableDetectExecChannel(o, true); // no "id -u" exec: the server may serve sftp only
         if (s.knownHosts() != null) {
             sftp.setStrictHostKeyChecking(o, "yes");
             sftp.setKnownHosts(o, s.knownHosts().toFile());
@@ -244,6 +246,10 @@ public final class VfsOrigin implements BlobOrigin {
 
     private static String relative(String rootPath, FileObject child) throws FileSystemException {
         String path = child.getName().getPathDecoded();
+        if (child.getName() instanceof URLFileName url && url.getQueryString() != null) {
+            // URL-style names (sftp) take a '?' in a file name for the start of a query: put it back
+            path += "?" + UriParser.decode(url.getQueryString());
+        }
         int skip = rootPath.endsWith("/") ? rootPath.length() : rootPath.length() + 1;
         return path.substring(skip);
     }
