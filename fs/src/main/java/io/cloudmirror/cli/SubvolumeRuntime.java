@@ -12,7 +12,6 @@ import io.cloudmirror.fs.ContentSource;
 import io.cloudmirror.origin.OriginException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import io.cloudmirror.config.IndexTagsMode;
 import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.Subvolume;
 import io.cloudmirror.index.Durable;
@@ -93,7 +92,7 @@ final class SubvolumeRuntime implements AutoCloseable {
         });
         this.monitor = new ConnectionMonitor(config.name(), origin, syncer, timer, prober, ConnectionMonitor.INTERVAL);
         this.subvolume = new Subvolume(config.name(), config.path(), index, new CachedSource(content),
-                config.blobAccount().indexTagsMode() == IndexTagsMode.MirrorIndexTags);
+                config.mirrorsIndexTags());
     }
 
     /**
