@@ -15,6 +15,7 @@ import java.time.Duration;
 import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.Subvolume;
 import io.cloudmirror.index.Durable;
+import io.cloudmirror.index.Generation;
 import io.cloudmirror.index.GenerationStats;
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.BlobOrigin;
@@ -180,6 +181,11 @@ final class SubvolumeRuntime implements AutoCloseable {
 
     ConnectionMonitor monitor() {
         return monitor;
+    }
+
+    /** A reference to the published generation; the caller must release it. */
+    Generation acquirePublished() {
+        return index.acquire();
     }
 
     /** The published generation's stats. */
