@@ -35,8 +35,10 @@ import java.util.function.ToLongFunction;
  *
  * <p>Before anything is written it refuses a destination inside a mirror, a non-empty destination (unless
  * forced, or it holds an interrupted clone of the same source), and one without room for the files. Files are
- * copied in chunks by {@code parallelism} threads, large files in several chunks at once, each into
- * {@code <name>.part}; a file is verified (size, and MD5 where the manifest has one), given its tags and
+ * copied in chunks by {@code parallelism} threads (each chunk read front to back through its own open of the
+ * source), large files in several chunks at once, each into
+ * {@code <name>.part}; a file is verified (size, and MD5 where the manifest has one, digested in order as its
+ * chunks complete), given its tags and
  * mtime, renamed into place and recorded in the {@link CloneJournal}. A second run over an interrupted clone
  * skips the recorded files and redoes the rest. A file that fails is reported and left out; the others go on.
  *
@@ -53,7 +55,7 @@ public final class Cloner {
      */
     public record Options(int parallelism, int chunkSize, boolean force) {
         public static final int DEFAULT_PARALLELISM = 8;
-        public static final int DEFAULT_CHUNK = 8 << 20;
+        public static final int DEFAULT_CHUNK = 64 << 20;
 
         public Options {
             if (parallelism < 1 || chunkSize < 4096) {
@@ -145,7 +147,7 @@ public final class Cloner {
             List<String> failures = Collections.synchronizedList(new ArrayList<>());
             AtomicBoolean xattrs = new AtomicBoolean(true);
             AtomicLong resumed = new AtomicLong();
-            Semaphore inFlight = new Semaphore(options.parallelism() * 2);
+            Semaphore inFlight = new Semaphore(options.parallelism());
             AtomicInteger pending = new AtomicInteger(1);
             Object allDone = new Object();
             for (ManifestEntry e : fileEntries) {
@@ -268,7 +270,12 @@ public final class Cloner {
         private final Runnable done;
         private final AtomicInteger chunksLeft = new AtomicInteger();
         private volatile Throwable error;
-        private CloneSource.Reader reader;
+        /** The MD5 of the chunks copied so far, in order, when the manifest has one to check; else null. */
+        private final MessageDigest digest;
+        /** Guarded by this: which chunks are copied, the next to digest, and whether a thread digests now. */
+        private boolean[] copied;
+        private int nextToDigest;
+        private boolean digesting;
         private FileChannel channel;
 
         FileJob(ManifestEntry entry, Path out, CloneJournal journal, List<String> failures, AtomicBoolean xattrs,
@@ -281,31 +288,39 @@ public final class Cloner {
             this.xattrs = xattrs;
             this.inFlight = inFlight;
             this.done = done;
+            this.digest = entry.md5() == null ? null : newMd5();
         }
 
-        /** Opens source and target and queues the chunks; waits for room in the read window. */
+        /**
+         * Opens the target and queues the chunks; waits for room in the read window. Each chunk reads through
+         * its own open of the source, front to back, so the source sees sequential reads it can read ahead of.
+         */
         void start() throws InterruptedException {
             long size = entry.size();
             int chunks = (int) Math.max(1, (size + options.chunkSize() - 1) / options.chunkSize());
             chunksLeft.set(chunks);
+            copied = new boolean[chunks];
             try {
                 Files.createDirectories(out.getParent());
-                reader = source.open(entry);
-                channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING);
+                channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             } catch (IOException | RuntimeException e) {
                 error = e;
                 finish();
                 return;
             }
             for (int i = 0; i < chunks; i++) {
+                int index = i;
                 long from = (long) i * options.chunkSize();
                 long to = Math.min(size, from + options.chunkSize());
                 inFlight.acquire();
                 pool.execute(() -> {
                     try {
                         if (error == null) {
-                            copy(from, to);
+                            try (CloneSource.Reader reader = source.open(entry)) {
+                                copy(reader, from, to);
+                            }
+                            digestInOrder(index);
                         }
                     } catch (Throwable t) {
                         error = t;
@@ -319,7 +334,7 @@ public final class Cloner {
             }
         }
 
-        private void copy(long from, long to) throws IOException {
+        private void copy(CloneSource.Reader reader, long from, long to) throws IOException {
             ByteBuffer buf = BUFFERS.get();
             long pos = from;
             while (pos < to) {
@@ -335,6 +350,50 @@ public final class Cloner {
                 }
                 pos += n;
                 bytesDone.addAndGet(n);
+            }
+        }
+
+        /**
+         * Marks chunk {@code index} copied and digests every copied chunk that is next in order, reading it back
+         * from the target (still in the page cache), so the MD5 is ready when the last chunk is. One thread
+         * digests at a time; the others only mark their chunk.
+         */
+        private void digestInOrder(int index) throws IOException {
+            if (digest == null) {
+                return;
+            }
+            synchronized (this) {
+                copied[index] = true;
+                if (digesting) {
+                    return;
+                }
+                digesting = true;
+            }
+            ByteBuffer buf = BUFFERS.get();
+            while (true) {
+                int k;
+                synchronized (this) {
+                    if (nextToDigest >= copied.length || !copied[nextToDigest]) {
+                        digesting = false;
+                        return;
+                    }
+                    k = nextToDigest;
+                }
+                long pos = (long) k * options.chunkSize();
+                long end = Math.min(entry.size(), pos + options.chunkSize());
+                while (pos < end) {
+                    buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
+                    int n = channel.read(buf, pos);
+                    if (n <= 0) {
+                        throw new CloneException("the copy ended at " + pos + " while checking its MD5");
+                    }
+                    buf.flip();
+                    digest.update(buf);
+                    pos += n;
+                }
+                synchronized (this) {
+                    nextToDigest++;
+                }
             }
         }
 
@@ -363,13 +422,6 @@ public final class Cloner {
 
         private void closeQuietly() {
             try {
-                if (reader != null) {
-                    reader.close();
-                }
-            } catch (IOException ignored) {
-                // the bytes are already read
-            }
-            try {
                 if (channel != null) {
                     channel.close();
                 }
@@ -383,8 +435,8 @@ public final class Cloner {
             if (size != entry.size()) {
                 throw new CloneException("copied " + size + " bytes, expected " + entry.size());
             }
-            if (entry.md5() != null) {
-                String md5 = md5(part);
+            if (digest != null) {
+                String md5 = HexFormat.of().formatHex(digest.digest());
                 if (!md5.equalsIgnoreCase(entry.md5())) {
                     throw new CloneException("MD5 " + md5 + " differs from the blob's Content-MD5 " + entry.md5());
                 }
@@ -412,22 +464,11 @@ public final class Cloner {
         }
     }
 
-    /** The MD5 of {@code file}, hex. */
-    static String md5(Path file) throws IOException {
-        MessageDigest md;
+    private static MessageDigest newMd5() {
         try {
-            md = MessageDigest.getInstance("MD5");
+            return MessageDigest.getInstance("MD5");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(IO_BUFFER);
-            while (c.read(buf) > 0) {
-                buf.flip();
-                md.update(buf);
-                buf.clear();
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 }
