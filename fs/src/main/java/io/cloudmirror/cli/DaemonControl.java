@@ -1,6 +1,7 @@
 package io.cloudmirror.cli;
 
 import io.cloudmirror.control.ControlProtocol.DaemonInfo;
+import io.cloudmirror.control.ControlProtocol.ManifestEntry;
 import io.cloudmirror.control.ControlProtocol.Request;
 import io.cloudmirror.control.ControlProtocol.Response;
 import io.cloudmirror.control.ControlProtocol.SubvolumeState;
@@ -8,6 +9,7 @@ import io.cloudmirror.control.ControlProtocol.SyncProgress;
 import io.cloudmirror.control.ControlProtocol.SyncResult;
 import io.cloudmirror.control.ControlServer;
 import io.cloudmirror.config.SubvolumeConfig;
+import io.cloudmirror.index.Generation;
 import io.cloudmirror.index.GenerationStats;
 import io.cloudmirror.index.SkipReason;
 import io.cloudmirror.origin.Redactor;
@@ -19,6 +21,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +35,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
- * Answers the control requests of one daemon ({@code status}, {@code sync}; see
+ * Answers the control requests of one daemon ({@code status}, {@code sync}, {@code manifest}; see
  * {@link io.cloudmirror.control.ControlProtocol}) from its subvolumes' runtimes.
  *
  * <p>Status refreshes a link state older than {@link #PROBE_MAX_AGE} with a probe, waiting at most
@@ -46,6 +49,7 @@ final class DaemonControl implements ControlServer.Handler {
     static final Duration PROBE_MAX_AGE = Duration.ofSeconds(5);
     static final Duration PROBE_WAIT = Duration.ofSeconds(2);
     static final Duration PROGRESS_EVERY = Duration.ofMillis(250);
+    static final int MANIFEST_BATCH = 1000;
 
     private final Supplier<DaemonInfo> info;
     private final Path mountpoint;
@@ -86,7 +90,55 @@ final class DaemonControl implements ControlServer.Handler {
         switch (request.command()) {
             case "status" -> out.send(Response.status(info.get(), status(selected, request.probes())));
             case "sync" -> sync(selected, request.waits(), out);
-            default -> out.send(Response.error("unknown command \"" + request.command() + "\"; expected status or sync"));
+            case "manifest" -> {
+                if (selected.size() != 1) {
+                    out.send(Response.error("manifest: name one subvolume; this daemon serves " + String.join(", ",
+                            runtimes.stream().map(r -> r.config().name()).toList())));
+                } else {
+                    manifest(selected.get(0), out);
+                }
+            }
+            default -> out.send(Response.error("unknown command \"" + request.command()
+                    + "\"; expected status, sync or manifest"));
+        }
+    }
+
+    /**
+     * Streams the published tree of {@code r} in batches of {@link #MANIFEST_BATCH}, holding that generation
+     * until the last batch is sent (a sync publishing meanwhile does not change what is listed).
+     */
+    private static void manifest(SubvolumeRuntime r, ControlServer.Sink out) throws IOException {
+        Generation g = r.acquirePublished();
+        try {
+            boolean tags = r.config().mirrorsIndexTags();
+            List<ManifestEntry> batch = new ArrayList<>(MANIFEST_BATCH);
+            IOException[] failed = new IOException[1];
+            g.forEachNode((path, node) -> {
+                if (failed[0] != null) {
+                    return;
+                }
+                batch.add(new ManifestEntry(path, node.isDirectory(), node.size(), node.mtime().toEpochMilli(),
+                        node.isDirectory() ? null : node.etag(),
+                        node.contentMd5() == null ? null : HexFormat.of().formatHex(node.contentMd5()),
+                        tags && !node.tags().isEmpty() ? node.tags() : null));
+                if (batch.size() == MANIFEST_BATCH) {
+                    try {
+                        out.send(Response.manifest(g.number(), List.copyOf(batch)));
+                    } catch (IOException e) {
+                        failed[0] = e;
+                    }
+                    batch.clear();
+                }
+            });
+            if (failed[0] != null) {
+                throw failed[0];
+            }
+            if (!batch.isEmpty()) {
+                out.send(Response.manifest(g.number(), batch));
+            }
+            out.send(Response.end(g.number()));
+        } finally {
+            g.release();
         }
     }
 

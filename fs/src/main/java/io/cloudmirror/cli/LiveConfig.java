@@ -79,7 +79,7 @@ final class LiveConfig implements ConfigWatcher.Listener {
             SubvolumeConfig.CacheSettings kept = new SubvolumeConfig.CacheSettings(live.cache().directory(),
                     r.config().cache().maxSize(), live.cache().prefetch());
             live = new SubvolumeConfig(live.file(), live.name(), live.edgeVolume(), live.path(), live.authentication(),
-                    live.blobAccount(), live.blobNamePrefix(), live.schedule(), kept);
+                    live.blobAccount(), live.vfsSource(), live.blobNamePrefix(), live.schedule(), kept);
         } else if (c.maxSize().isPresent()) {
             LOG.info("{}: cache maxSize now {} bytes", name, c.maxSize().get());
         }

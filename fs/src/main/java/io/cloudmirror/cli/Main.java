@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cloudmirror", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A read-only FUSE mirror of an Azure Blob container.",
-        subcommands = {MountCommand.class, StatusCommand.class, SyncCommand.class})
+        subcommands = {MountCommand.class, StatusCommand.class, SyncCommand.class, CloneCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -12,10 +12,10 @@ import io.cloudmirror.fs.ContentSource;
 import io.cloudmirror.origin.OriginException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import io.cloudmirror.config.IndexTagsMode;
 import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.Subvolume;
 import io.cloudmirror.index.Durable;
+import io.cloudmirror.index.Generation;
 import io.cloudmirror.index.GenerationStats;
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.BlobOrigin;
@@ -93,7 +93,7 @@ final class SubvolumeRuntime implements AutoCloseable {
         });
         this.monitor = new ConnectionMonitor(config.name(), origin, syncer, timer, prober, ConnectionMonitor.INTERVAL);
         this.subvolume = new Subvolume(config.name(), config.path(), index, new CachedSource(content),
-                config.blobAccount().indexTagsMode() == IndexTagsMode.MirrorIndexTags);
+                config.mirrorsIndexTags());
     }
 
     /**
@@ -181,6 +181,11 @@ final class SubvolumeRuntime implements AutoCloseable {
 
     ConnectionMonitor monitor() {
         return monitor;
+    }
+
+    /** A reference to the published generation; the caller must release it. */
+    Generation acquirePublished() {
+        return index.acquire();
     }
 
     /** The published generation's stats. */

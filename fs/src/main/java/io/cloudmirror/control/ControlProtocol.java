@@ -31,6 +31,11 @@ import java.util.Map;
  * ← ...
  * ← {"type":"result","protocol":1,"results":[{"name":"media","ok":true,"generation":7,"added":3,...}]}
  *
+ * → {"command":"manifest","subvolumes":["media"]}          the published tree, for cloudmirror clone
+ * ← {"type":"manifest","protocol":1,"generation":7,"entries":[{"path":"a/b.bin","size":5,...}, ...]}  batches
+ * ← ...
+ * ← {"type":"end","protocol":1,"generation":7}
+ *
  * ← {"type":"error","protocol":1,"message":"no subvolume named \"x\" here; this daemon serves media"}
  * </pre>
  *
@@ -59,7 +64,7 @@ public final class ControlProtocol {
     /**
      * A request.
      *
-     * @param command    {@code status} or {@code sync}
+     * @param command    {@code status}, {@code sync} or {@code manifest}
      * @param subvolumes names to act on; null or empty for all
      * @param waitForEnd sync ({@code "wait"}): follow the syncs to their end (default true)
      * @param probe      status: refresh stale link states with a probe first (default true)
@@ -72,6 +77,11 @@ public final class ControlProtocol {
 
         public static Request sync(List<String> subvolumes, boolean wait) {
             return new Request("sync", subvolumes, wait, null);
+        }
+
+        /** The published tree of one subvolume. */
+        public static Request manifest(String subvolume) {
+            return new Request("manifest", List.of(subvolume), null, null);
         }
 
         /** Whether a status request asks for fresh link states. */
@@ -167,9 +177,24 @@ public final class ControlProtocol {
     }
 
     /**
+     * One path of a published tree, as the mount shows it.
+     *
+     * @param path        relative to the subvolume ({@code ""} is its root)
+     * @param directory   whether it is a directory
+     * @param size        files: the size
+     * @param mtimeMillis the modification time the mount shows, in milliseconds
+     * @param etag        files: the version
+     * @param md5         files: the whole-content MD5 in hex when the origin has one, else null
+     * @param tags        files: the index tags the mount shows as xattrs (none unless MirrorIndexTags)
+     */
+    public record ManifestEntry(String path, boolean directory, long size, long mtimeMillis, String etag, String md5,
+                                Map<String, String> tags) {
+    }
+
+    /**
      * A response line; {@code type} says which fields are set.
      *
-     * @param type       status, accepted, progress, result or error
+     * @param type       status, accepted, progress, result, manifest, end or error
      * @param protocol   {@link #VERSION}
      * @param daemon     status, accepted: who answers
      * @param subvolumes status: the subvolumes asked for
@@ -177,29 +202,39 @@ public final class ControlProtocol {
      * @param progress   progress: the syncs followed
      * @param results    result: how they ended
      * @param message    error: what went wrong
+     * @param generation manifest, end: the generation listed
+     * @param entries    manifest: a batch of its paths
      */
     public record Response(String type, int protocol, DaemonInfo daemon, List<SubvolumeState> subvolumes,
                            List<String> accepted, List<SyncProgress> progress, List<SyncResult> results,
-                           String message) {
+                           String message, Long generation, List<ManifestEntry> entries) {
 
         public static Response status(DaemonInfo daemon, List<SubvolumeState> subvolumes) {
-            return new Response("status", VERSION, daemon, subvolumes, null, null, null, null);
+            return new Response("status", VERSION, daemon, subvolumes, null, null, null, null, null, null);
         }
 
         public static Response accepted(DaemonInfo daemon, List<String> names) {
-            return new Response("accepted", VERSION, daemon, null, names, null, null, null);
+            return new Response("accepted", VERSION, daemon, null, names, null, null, null, null, null);
         }
 
         public static Response progress(List<SyncProgress> progress) {
-            return new Response("progress", VERSION, null, null, null, progress, null, null);
+            return new Response("progress", VERSION, null, null, null, progress, null, null, null, null);
         }
 
         public static Response result(List<SyncResult> results) {
-            return new Response("result", VERSION, null, null, null, null, results, null);
+            return new Response("result", VERSION, null, null, null, null, results, null, null, null);
         }
 
         public static Response error(String message) {
-            return new Response("error", VERSION, null, null, null, null, null, message);
+            return new Response("error", VERSION, null, null, null, null, null, message, null, null);
+        }
+
+        public static Response manifest(long generation, List<ManifestEntry> entries) {
+            return new Response("manifest", VERSION, null, null, null, null, null, null, generation, entries);
+        }
+
+        public static Response end(long generation) {
+            return new Response("end", VERSION, null, null, null, null, null, null, generation, null);
         }
     }
 

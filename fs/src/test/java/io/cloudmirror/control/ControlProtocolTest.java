@@ -51,6 +51,20 @@ class ControlProtocolTest {
     }
 
     @Test
+    void manifestRequestAndBatchesRoundTrip() {
+        assertEquals("{\"command\":\"manifest\",\"subvolumes\":[\"media\"]}",
+                ControlProtocol.write(Request.manifest("media")));
+        Response batch = Response.manifest(7, List.of(
+                new ControlProtocol.ManifestEntry("", true, 0, 1_000, null, null, null),
+                new ControlProtocol.ManifestEntry("a/b.bin", false, 5, 2_000, "\"0x1\"",
+                        "5d41402abc4b2a76b9719d911017c592", Map.of("tier", "hot"))));
+        String line = ControlProtocol.write(batch);
+        assertTrue(line.startsWith("{\"type\":\"manifest\",\"protocol\":1,\"generation\":7,\"entries\":["), line);
+        assertEquals(batch, ControlProtocol.read(line, Response.class));
+        assertEquals(Response.end(7), ControlProtocol.read(ControlProtocol.write(Response.end(7)), Response.class));
+    }
+
+    @Test
     void garbageIsRefusedWithAReason() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ControlProtocol.read("{\"command\": ", Request.class));

@@ -86,6 +86,26 @@ final class MirrorMount implements AutoCloseable {
         return this;
     }
 
+    /** Writes a configuration mirroring the commons-vfs source {@code uri} (no authentication), syncing at start. */
+    MirrorMount writeVfsConfig(String uri) throws IOException {
+        Files.writeString(config, """
+                apiVersion: "arccontainerstorage.azure.net/v1"
+                kind: MirrorSubvolume
+                metadata:
+                  name: media
+                spec:
+                  path: mirrorSubDir
+                  vfsSource:
+                    uri: "%s"
+                  schedule:
+                    frequency: "@hourly"
+                    oneshot: %s
+                  cache:
+                    directory: %s
+                """.formatted(uri, UUID.randomUUID(), cache), StandardCharsets.UTF_8);
+        return this;
+    }
+
     /** {@code cloudmirror mount CONFIG MNT -o ...}; returns what it did. */
     Sh.Result mount(String... options) throws IOException, InterruptedException {
         return mount(Map.of(), options);

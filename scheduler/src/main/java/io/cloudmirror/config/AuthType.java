@@ -1,6 +1,6 @@
 package io.cloudmirror.config;
 
-/** {@code spec.authentication.authType}: how a subvolume authenticates to its storage account. */
+/** {@code spec.authentication.authType}: how a subvolume authenticates to its storage account or VFS source. */
 public enum AuthType {
     /** Azure managed identity (the Arc extension identity); no secret. */
     MANAGED_IDENTITY(false),
@@ -13,7 +13,10 @@ public enum AuthType {
     /** A storage account key, read from {@code secretFile} or {@code secretEnv}. */
     ACCOUNT_KEY(true),
     /** No credential: a public container. */
-    ANONYMOUS(false);
+    ANONYMOUS(false),
+    /** spec.vfsSource only: a password for sftp or HTTP basic authentication, read from {@code secretFile} or {@code secretEnv}. */
+    PASSWORD(true);
+
 
     private final boolean needsSecret;
 

@@ -84,11 +84,22 @@ public record ConfigEdit(Map<String, Change> subvolumes, List<String> removed, L
         differs(remount, "spec.authentication.clientId", ra.clientId(), ea.clientId());
         differs(remount, "spec.authentication.secretFile", ra.secretFile(), ea.secretFile());
         differs(remount, "spec.authentication.secretEnv", ra.secretEnv(), ea.secretEnv());
-        differs(remount, "spec.blobAccount.accountEndpoint", r.blobAccount().endpoint(), e.blobAccount().endpoint());
-        differs(remount, "spec.blobAccount.containerName", r.blobAccount().containerName(),
-                e.blobAccount().containerName());
-        differs(remount, "spec.blobAccount.indexTagsMode", r.blobAccount().indexTagsMode(),
-                e.blobAccount().indexTagsMode());
+        if (r.blobAccount() == null || e.blobAccount() == null) {
+            differs(remount, "spec.blobAccount", r.blobAccount(), e.blobAccount());
+        } else {
+            differs(remount, "spec.blobAccount.accountEndpoint", r.blobAccount().endpoint(),
+                    e.blobAccount().endpoint());
+            differs(remount, "spec.blobAccount.containerName", r.blobAccount().containerName(),
+                    e.blobAccount().containerName());
+            differs(remount, "spec.blobAccount.indexTagsMode", r.blobAccount().indexTagsMode(),
+                    e.blobAccount().indexTagsMode());
+        }
+        if (r.vfsSource() == null || e.vfsSource() == null) {
+            differs(remount, "spec.vfsSource", r.vfsSource(), e.vfsSource());
+        } else {
+            differs(remount, "spec.vfsSource.uri", r.vfsSource().uri(), e.vfsSource().uri());
+            differs(remount, "spec.vfsSource.knownHostsFile", r.vfsSource().knownHosts(), e.vfsSource().knownHosts());
+        }
         differs(remount, "spec.cache.directory", r.cache().directory(), e.cache().directory());
         differs(remount, "spec.cache.prefetch", r.cache().prefetch(), e.cache().prefetch());
 
@@ -102,7 +113,7 @@ public record ConfigEdit(Map<String, Change> subvolumes, List<String> removed, L
         Optional<Long> maxSize = r.cache().maxSize() == e.cache().maxSize()
                 ? Optional.empty() : Optional.of(e.cache().maxSize());
         SubvolumeConfig live = new SubvolumeConfig(r.file(), r.name(), e.edgeVolume(), r.path(), r.authentication(),
-                r.blobAccount(), e.blobNamePrefix(), e.schedule(),
+                r.blobAccount(), r.vfsSource(), e.blobNamePrefix(), e.schedule(),
                 new SubvolumeConfig.CacheSettings(r.cache().directory(), e.cache().maxSize(), r.cache().prefetch()));
         return new Change(live, frequency, oneshot, prefix, maxSize, remount);
     }

@@ -1,5 +1,6 @@
 package io.cloudmirror.config;
 
+import io.cloudmirror.origin.vfs.VfsSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -52,9 +53,10 @@ public final class ConfigLoader {
     private static final Set<String> TOP = ordered("apiVersion", "kind", "metadata", "spec");
     private static final Set<String> METADATA = ordered("name", "namespace", "labels", "annotations");
     private static final Set<String> SPEC = ordered("edgevolume", "path", "authentication", "blobAccount",
-            "blobFiltering", "schedule", "cache");
+            "vfsSource", "blobFiltering", "schedule", "cache");
     private static final Set<String> AUTH = ordered("authType", "clientId", "secretFile", "secretEnv");
     private static final Set<String> ACCOUNT = ordered("accountEndpoint", "containerName", "indexTagsMode");
+    private static final Set<String> VFS = ordered("uri", "knownHostsFile");
     private static final Set<String> FILTERING = ordered("blobNamePrefix");
     private static final Set<String> SCHEDULE = ordered("frequency", "oneshot");
     private static final Set<String> CACHE = ordered("directory", "maxSize", "prefetch");
@@ -65,6 +67,7 @@ public final class ConfigLoader {
     static {
         AUTH.forEach(k -> NESTED.put(k, "spec.authentication"));
         ACCOUNT.forEach(k -> NESTED.put(k, "spec.blobAccount"));
+        VFS.forEach(k -> NESTED.put(k, "spec.vfsSource"));
         FILTERING.forEach(k -> NESTED.put(k, "spec.blobFiltering"));
         SCHEDULE.forEach(k -> NESTED.put(k, "spec.schedule"));
         CACHE.forEach(k -> NESTED.put(k, "spec.cache"));
@@ -243,8 +246,16 @@ public final class ConfigLoader {
         if (path != null) {
             path = checkPath(spec, path);
         }
-        SubvolumeConfig.Authentication auth = authentication(spec, file);
-        SubvolumeConfig.BlobAccount account = blobAccount(spec, auth == null ? null : auth.type());
+        boolean vfs = spec.has("vfsSource");
+        if (vfs && spec.has("blobAccount")) {
+            spec.problem("vfsSource", "set spec.blobAccount (an Azure container) or spec.vfsSource (another source), "
+                    + "not both");
+            spec.mapping("vfsSource", false, "uri"); // reported; check the rest as an Azure subvolume
+            vfs = false;
+        }
+        SubvolumeConfig.Authentication auth = authentication(spec, file, vfs);
+        SubvolumeConfig.BlobAccount account = vfs ? null : blobAccount(spec, auth == null ? null : auth.type());
+        SubvolumeConfig.VfsSource source = vfs ? vfsSource(spec, file, auth == null ? null : auth.type()) : null;
         YamlFields filtering = spec.mapping("blobFiltering", false, "blobNamePrefix");
         String prefix = filtering.string("blobNamePrefix", false, "a blob name prefix");
         filtering.rejectUnknown(FILTERING, Map.of());
@@ -256,7 +267,7 @@ public final class ConfigLoader {
         if (problems.size() > before) {
             return null;
         }
-        return new Parsed(new SubvolumeConfig(file, name, edgeVolume, path, auth, account, prefix, schedule, cache),
+        return new Parsed(new SubvolumeConfig(file, name, edgeVolume, path, auth, account, source, prefix, schedule, cache),
                 metadata.line("name"), spec.line("path"),
                 cacheFields.has("directory") ? cacheFields.line("directory") : metadata.line("name"));
     }
@@ -285,9 +296,20 @@ public final class ConfigLoader {
         return path;
     }
 
-    private SubvolumeConfig.Authentication authentication(YamlFields spec, Path file) {
-        YamlFields a = spec.mapping("authentication", true, "authType");
-        AuthType type = a.enumValue("authType", AuthType.class, true, null);
+    /**
+     * {@code spec.authentication}; optional for a {@code vfsSource} (then ANONYMOUS), which takes only
+     * ANONYMOUS or PASSWORD, while an Azure container takes every type but PASSWORD.
+     */
+    private SubvolumeConfig.Authentication authentication(YamlFields spec, Path file, boolean vfs) {
+        YamlFields a = spec.mapping("authentication", !vfs, "authType");
+        AuthType type = a.enumValue("authType", AuthType.class, !vfs, vfs ? AuthType.ANONYMOUS : null);
+        if (vfs && type != null && type != AuthType.ANONYMOUS && type != AuthType.PASSWORD) {
+            a.problem("authType", "a spec.vfsSource takes authType ANONYMOUS or PASSWORD (sftp or HTTP basic "
+                    + "authentication), got " + type);
+        } else if (!vfs && type == AuthType.PASSWORD) {
+            a.problem("authType", "authType PASSWORD is for spec.vfsSource (sftp, http); an Azure container takes "
+                    + "MANAGED_IDENTITY, WORKLOAD_IDENTITY, CONNECTION_STRING, SAS, ACCOUNT_KEY or ANONYMOUS");
+        }
         String clientId = a.string("clientId", false, "a client id (GUID)");
         String secretFile = a.string("secretFile", false, "the path of a file holding the secret");
         String secretEnv = a.string("secretEnv", false, "the name of an environment variable holding the secret");
@@ -322,7 +344,7 @@ public final class ConfigLoader {
             }
         } else if (hasFile || hasEnv) {
             a.problem(hasFile ? "secretFile" : "secretEnv", "authType " + type + " takes no secret; remove this field "
-                    + "or use CONNECTION_STRING, SAS or ACCOUNT_KEY");
+                    + (vfs ? "or use PASSWORD" : "or use CONNECTION_STRING, SAS or ACCOUNT_KEY"));
         }
         if (!clientId(type) && clientId != null && !clientId.isBlank()) {
             a.problem("clientId", "authType " + type + " takes no clientId; only MANAGED_IDENTITY and "
@@ -340,7 +362,8 @@ public final class ConfigLoader {
     }
 
     private static SubvolumeConfig.BlobAccount blobAccount(YamlFields spec, AuthType authType) {
-        YamlFields b = spec.mapping("blobAccount", true, "accountEndpoint and containerName");
+        YamlFields b = spec.mapping("blobAccount", true, "accountEndpoint and containerName (or, for a non-Azure "
+                + "source, spec.vfsSource with a uri instead)");
         String endpoint = b.string("accountEndpoint", true,
                 "the blob endpoint, e.g. \"https://<account>.blob.core.windows.net/\"");
         String container = b.string("containerName", true, "a container name");
@@ -373,6 +396,52 @@ public final class ConfigLoader {
             return null;
         }
         return new SubvolumeConfig.BlobAccount(uri, container.strip(), mode);
+    }
+
+    /** {@code spec.vfsSource}: a commons-vfs URI and, for sftp, an optional known_hosts file. */
+    private static SubvolumeConfig.VfsSource vfsSource(YamlFields spec, Path file, AuthType authType) {
+        YamlFields v = spec.mapping("vfsSource", true, "uri");
+        String uri = v.string("uri", true, "a source URI such as \"file:///srv/data\", \"sftp://user@host/path\" or "
+                + "\"zip:file:///srv/data.zip!/\"");
+        String knownHosts = v.string("knownHostsFile", false, "the path of an ssh known_hosts file");
+        v.rejectUnknown(VFS, Map.of());
+        if (uri == null) {
+            return null;
+        }
+        String u = uri.strip();
+        String problem = VfsSettings.problem(u);
+        if (problem != null) {
+            v.problem("uri", problem);
+            return null;
+        }
+        String transport = VfsSettings.of(u).transport();
+        boolean network = !transport.equals("file");
+        if (authType == AuthType.PASSWORD) {
+            if (!network) {
+                v.problem("uri", "authType PASSWORD needs an sftp or http(s) source; a " + transport
+                        + " source takes no password (use authType ANONYMOUS)");
+                return null;
+            }
+            if (!u.matches("^[^/]*//[^/@]+@.*")) {
+                v.problem("uri", "authType PASSWORD needs the user name in the URI, e.g. \"" + transport
+                        + "://user@host/path\"; got \"" + uri + "\"");
+                return null;
+            }
+        }
+        Path hosts = null;
+        if (knownHosts != null && !knownHosts.isBlank()) {
+            if (!transport.equals("sftp")) {
+                v.problem("knownHostsFile", "only an sftp source checks host keys; remove this field for a "
+                        + transport + " source");
+                return null;
+            }
+            hosts = file.getParent().resolve(knownHosts.strip()).normalize();
+            if (!Files.isRegularFile(hosts) || !Files.isReadable(hosts)) {
+                v.problem("knownHostsFile", "no readable file " + hosts);
+                return null;
+            }
+        }
+        return new SubvolumeConfig.VfsSource(u, hosts);
     }
 
     private static SubvolumeConfig.Schedule schedule(YamlFields spec) {

@@ -12,20 +12,23 @@ import java.util.Objects;
  * @param edgeVolume     {@code spec.edgevolume} (informational)
  * @param path           {@code spec.path}: where the subvolume appears under the mount point
  * @param authentication {@code spec.authentication}
- * @param blobAccount    {@code spec.blobAccount}
+ * @param blobAccount    {@code spec.blobAccount}, or {@code null} for a non-Azure source
+ * @param vfsSource      {@code spec.vfsSource}, or {@code null} for an Azure container; exactly one of the two is set
  * @param blobNamePrefix {@code spec.blobFiltering.blobNamePrefix} (empty: everything)
  * @param schedule       {@code spec.schedule}
  * @param cache          {@code spec.cache}, defaults filled in
  */
 public record SubvolumeConfig(Path file, String name, String edgeVolume, String path, Authentication authentication,
-                              BlobAccount blobAccount, String blobNamePrefix, Schedule schedule,
+                              BlobAccount blobAccount, VfsSource vfsSource, String blobNamePrefix, Schedule schedule,
                               CacheSettings cache) {
 
     public SubvolumeConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(authentication, "authentication");
-        Objects.requireNonNull(blobAccount, "blobAccount");
+        if ((blobAccount == null) == (vfsSource == null)) {
+            throw new IllegalArgumentException("exactly one of blobAccount and vfsSource must be set");
+        }
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(cache, "cache");
         edgeVolume = edgeVolume == null ? "" : edgeVolume;
@@ -60,6 +63,30 @@ public record SubvolumeConfig(Path file, String name, String edgeVolume, String 
             Objects.requireNonNull(endpoint, "endpoint");
             Objects.requireNonNull(containerName, "containerName");
             Objects.requireNonNull(indexTagsMode, "indexTagsMode");
+        }
+    }
+
+    /** Whether index tags become xattrs: only Azure containers in {@code MirrorIndexTags} mode have tags. */
+    public boolean mirrorsIndexTags() {
+        return blobAccount != null && blobAccount.indexTagsMode() == IndexTagsMode.MirrorIndexTags;
+    }
+
+    /** What the source is, for messages: the container's endpoint and name, or the VFS URI. */
+    public String sourceDescription() {
+        return blobAccount != null ? blobAccount.endpoint() + " container " + blobAccount.containerName()
+                : vfsSource.uri();
+    }
+
+    /**
+     * {@code spec.vfsSource} (ours): a non-Azure source read through commons-vfs.
+     *
+     * @param uri        the source URI: {@code file:///srv/data}, {@code sftp://user@host/path},
+     *                   {@code https://host/file}, {@code zip:file:///srv/data.zip!/}, ...
+     * @param knownHosts sftp: the known_hosts file holding the server's host key, or {@code null} to accept any
+     */
+    public record VfsSource(String uri, Path knownHosts) {
+        public VfsSource {
+            Objects.requireNonNull(uri, "uri");
         }
     }
 

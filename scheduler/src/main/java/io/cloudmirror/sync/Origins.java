@@ -1,13 +1,18 @@
 package io.cloudmirror.sync;
 
+import io.cloudmirror.config.AuthType;
 import io.cloudmirror.config.IndexTagsMode;
 import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.origin.AzureBlobOrigin;
 import io.cloudmirror.origin.AzureCredential;
 import io.cloudmirror.origin.AzureSettings;
 import io.cloudmirror.origin.BlobOrigin;
+import io.cloudmirror.origin.OriginException;
 import io.cloudmirror.origin.Redactor;
+import io.cloudmirror.origin.vfs.VfsOrigin;
+import io.cloudmirror.origin.vfs.VfsSettings;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +61,9 @@ public final class Origins {
     /** As {@link #open(SubvolumeConfig, Function)}, telling {@code warnings} what the operator should fix. */
     static BlobOrigin open(SubvolumeConfig config, Function<String, String> env, Consumer<String> warnings)
             throws IOException {
+        if (config.vfsSource() != null) {
+            return openVfs(config, env, warnings);
+        }
         SubvolumeConfig.BlobAccount account = config.blobAccount();
         AzureSettings settings = AzureSettings.of(account.endpoint(), account.containerName(),
                 credential(config, env, warnings), account.indexTagsMode() == IndexTagsMode.MirrorIndexTags);
@@ -64,6 +72,26 @@ public final class Origins {
                 return AzureBlobOrigin.create(settings);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(config.name() + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /** A {@link VfsOrigin} over {@code spec.vfsSource}, with the password of authType PASSWORD read now. */
+    private static BlobOrigin openVfs(SubvolumeConfig config, Function<String, String> env, Consumer<String> warnings)
+            throws IOException {
+        SubvolumeConfig.VfsSource source = config.vfsSource();
+        String password = config.authentication().type() == AuthType.PASSWORD ? secret(config, env, warnings) : null;
+        VfsSettings settings;
+        try {
+            settings = new VfsSettings(source.uri(), password, source.knownHosts(), VfsSettings.DEFAULT_TIMEOUT);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(config.name() + ": spec.vfsSource.uri: " + e.getMessage(), e);
+        }
+        return new LazyOrigin(settings.displayName(), () -> {
+            try {
+                return VfsOrigin.create(settings);
+            } catch (OriginException e) {
+                throw new UncheckedIOException(config.name() + ": " + e.getMessage(), e);
             }
         });
     }
@@ -98,6 +126,8 @@ public final class Origins {
                     AzureSettings.accountNameOf(config.blobAccount().endpoint()), secret(config, env, warnings));
             case SAS -> new AzureCredential.Sas(secret(config, env, warnings));
             case CONNECTION_STRING -> new AzureCredential.ConnectionString(secret(config, env, warnings));
+            case PASSWORD -> throw new IOException(config.name() + ": authType PASSWORD is for spec.vfsSource, "
+                    + "not an Azure container");
         };
     }
 

@@ -23,7 +23,7 @@ class ConfigLoaderProblemsTest extends ConfigTestSupport {
             "authType: ACCOUNT_KEY");
 
     private static final String AUTH_TYPES =
-            "one of MANAGED_IDENTITY, WORKLOAD_IDENTITY, CONNECTION_STRING, SAS, ACCOUNT_KEY, ANONYMOUS";
+            "one of MANAGED_IDENTITY, WORKLOAD_IDENTITY, CONNECTION_STRING, SAS, ACCOUNT_KEY, ANONYMOUS, PASSWORD";
 
     // ---- top level and metadata -------------------------------------------------------------------
 
@@ -206,7 +206,7 @@ class ConfigLoaderProblemsTest extends ConfigTestSupport {
     void unknownFieldAtSpecLevel() throws IOException {
         Path f = write("c.yaml", edit(PRODUCT_EXAMPLE, "  edgevolume: edge1", "  edgevolume: edge1\n  replicas: 2"));
         assertProblem(onlyProblem(f), f, 7, "spec.replicas", "unknown field",
-                "expected one of edgevolume, path, authentication, blobAccount, blobFiltering, schedule, cache");
+                "expected one of edgevolume, path, authentication, blobAccount, vfsSource, blobFiltering, schedule, cache");
     }
 
     @Test

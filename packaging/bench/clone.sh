@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Clone throughput: `cloudmirror clone` of one large blob (1 GiB) against the origin's raw limit, one Azurite:
+#   raw     parallel ranged GETs with curl (8 MiB ranges, 4 and 8 at a time; the best is the limit)
+#   dd      for reference, a cold sequential read of the mounted file (dd bs=1M), as read-path.sh measures it
+#   clone   cloudmirror clone of the subvolume holding the blob: empty block cache (remounted with its blocks
+#           removed), page cache dropped, into a fresh directory on the local disk (written and verified)
+#   cached  the same clone with the blob in the block cache (prefetched by the first clone's reads)
+# and prints the medians and the ratio clone / raw; the target is clone >= 80% of raw.
+#
+# Needs root (drop_caches, FUSE), curl, python3, and a built tree (mvn -B -o package -DskipTests).
+#   packaging/bench/clone.sh                      # 1 GiB, 3 repetitions
+#   LARGE_MIB=256 REPS=1 packaging/bench/clone.sh # a quick run
+# Environment: WORK (scratch dir, default /tmp/cloudmirror-clone-bench), KEEP=1 keeps it, CSV=path,
+# CLONE_OPTS (e.g. "--parallel 4").
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+WORK=${WORK:-/tmp/cloudmirror-clone-bench}
+LARGE_MIB=${LARGE_MIB:-1024}
+REPS=${REPS:-3}
+CSV=${CSV:-$WORK/clone.csv}
+AZURITE=${AZURITE_BLOB:-$root/tools/azurite/node_modules/.bin/azurite-blob}
+KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+die() { echo "clone-bench: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (drop_caches and FUSE)"
+[ -x "$AZURITE" ] || die "no azurite-blob at $AZURITE (tools/setup.sh installs it)"
+ls "$root"/fs/target/cloudmirror-fs-*.jar >/dev/null 2>&1 || die "build first: mvn -B -o package -DskipTests"
+command -v curl >/dev/null || die "needs curl"
+
+mkdir -p "$WORK"
+MNT=$WORK/mnt
+RUN=$WORK/run
+AZ_PID=""
+export CLOUDMIRROR_RUNTIME_DIR=$RUN
+cleanup() {
+    set +e
+    if grep -q " $MNT fuse.cloudmirror " /proc/mounts; then umount "$MNT" || umount -l "$MNT"; fi
+    [ -n "$AZ_PID" ] && kill "$AZ_PID" 2>/dev/null && wait "$AZ_PID" 2>/dev/null
+    [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/az" "$WORK/cache" "$WORK/copy"
+}
+trap cleanup EXIT INT TERM
+
+now() { date +%s.%N; }
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+timed() { # name rep command...: appends name,rep,seconds and prints MiB/s
+    local name=$1 rep=$2 t0 t1; shift 2
+    t0=$(now); "$@"; t1=$(now)
+    echo "$name,$rep,$(python3 -c "print($t1-$t0)")" >> "$CSV"
+    python3 -c "import sys; s=$t1-$t0; print(f'  {sys.argv[1]:<8} {s:8.3f} s  {$LARGE_BYTES/s/2**20:9.1f} MiB/s')" "$name"
+}
+
+CORPUS=$WORK/corpus
+if [ ! -f "$WORK/.corpus-$LARGE_MIB" ]; then
+    rm -rf "$CORPUS"; mkdir -p "$CORPUS/large"
+    echo "generating a $LARGE_MIB MiB blob"
+    head -c $((LARGE_MIB << 20)) /dev/urandom > "$CORPUS/large/blob.bin"
+    touch "$WORK/.corpus-$LARGE_MIB"
+fi
+LARGE_BYTES=$(stat -c %s "$CORPUS/large/blob.bin")
+
+PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+rm -rf "$WORK/az"; mkdir -p "$WORK/az"
+"$AZURITE" --silent --disableTelemetry --skipApiVersionCheck --location "$WORK/az" --blobHost 127.0.0.1 \
+    --blobPort "$PORT" > "$WORK/azurite.log" 2>&1 &
+AZ_PID=$!
+for _ in $(seq 1 120); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.25; done
+ENDPOINT="http://127.0.0.1:$PORT/devstoreaccount1"
+echo "Azurite on $ENDPOINT; uploading"
+python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench --dir "$CORPUS" --workers 2
+SAS=$(python3 - "$root/tools/azurite/seed.py" <<'EOF'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("seed", sys.argv[1]); m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m); print(m.account_sas(m.DEV_ACCOUNT, m.DEV_KEY))
+EOF
+)
+URL="$ENDPOINT/bench/large/blob.bin?$SAS"
+raw() { # parallel ranged GETs of the blob, $1 at a time, 8 MiB each
+    local p=$1 range=$((8 << 20))
+    seq 0 $(((LARGE_BYTES + range - 1) / range - 1)) | xargs -P "$p" -I{} sh -c \
+        "s=\$(({} * $range)); curl -sf -o /dev/null -H 'x-ms-version: 2021-12-02' -H \"x-ms-range: bytes=\$s-\$((s + $range - 1))\" '$URL'"
+}
+
+mkdir -p "$MNT" "$RUN"
+printf '%s' "$KEY" > "$WORK/account.key"; chmod 600 "$WORK/account.key"
+cat > "$WORK/bench.yaml" <<EOF
+apiVersion: arccontainerstorage.azure.net/v1
+kind: MirrorSubvolume
+metadata:
+  name: large
+spec:
+  path: large
+  authentication:
+    authType: ACCOUNT_KEY
+    secretFile: account.key
+  blobAccount:
+    accountEndpoint: "$ENDPOINT/"
+    containerName: bench
+  schedule:
+    frequency: never
+    oneshot: $(python3 -c 'import uuid; print(uuid.uuid4())')
+  cache:
+    directory: $WORK/cache
+    maxSize: $((LARGE_MIB * 2 + 512))Mi
+    prefetch: none
+EOF
+rm -rf "$WORK/cache"
+LOG=$WORK/daemon.log
+: > "$LOG"
+mount_it() { "$root/packaging/cloudmirror" mount "$WORK/bench.yaml" "$MNT" -o "log_file=$LOG"; }
+umount_it() { umount "$MNT"; for _ in $(seq 1 100); do grep -q " $MNT fuse.cloudmirror " /proc/mounts || return 0; sleep 0.1; done; }
+mount_it
+for _ in $(seq 1 600); do [ -f "$MNT/large/large/blob.bin" ] && break; sleep 0.5; done
+[ -f "$MNT/large/large/blob.bin" ] || die "the blob never appeared; see $LOG"
+
+clone_it() { "$root/packaging/cloudmirror" clone ${CLONE_OPTS:-} large "$WORK/copy" > "$WORK/clone.out"; }
+cold_mount() { umount_it; rm -rf "$WORK/cache/blocks"; mount_it; ls "$MNT/large/large" > /dev/null; drop; }
+echo "name,rep,seconds" > "$CSV"
+rm -rf "$WORK/copy"; clone_it; rm -rf "$WORK/copy" # unmeasured: the daemon's JIT warms up on the read path, the clone JVM on its own
+for rep in $(seq 1 "$REPS"); do
+    echo "repetition $rep of $REPS"
+    timed raw4 "$rep" raw 4
+    timed raw8 "$rep" raw 8
+    cold_mount
+    timed dd "$rep" dd if="$MNT/large/large/blob.bin" of=/dev/null bs=1M status=none
+    cold_mount
+    timed clone "$rep" clone_it
+    sed 's/^/    /' "$WORK/clone.out"
+    cmp -s "$WORK/copy/large/blob.bin" "$CORPUS/large/blob.bin" || die "the clone differs from the blob"
+    rm -rf "$WORK/copy"
+    drop
+    timed cached "$rep" clone_it
+    sed 's/^/    /' "$WORK/clone.out"
+    rm -rf "$WORK/copy"
+done
+python3 - "$CSV" "$LARGE_BYTES" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]))); size = int(sys.argv[2])
+med = {n: statistics.median(float(r["seconds"]) for r in rows if r["name"] == n) for n in {r["name"] for r in rows}}
+mib = {n: size / s / 2**20 for n, s in med.items()}
+raw = max(mib["raw4"], mib["raw8"])
+print(f"median MiB/s: raw4 {mib['raw4']:.1f}, raw8 {mib['raw8']:.1f}, dd (cold) {mib['dd']:.1f}, clone (cold) {mib['clone']:.1f}, "
+      f"clone (block cache) {mib['cached']:.1f}")
+ratio = mib["clone"] / raw
+print(f"clone / raw = {ratio:.0%} (target >= 80%): {'OK' if ratio >= 0.8 else 'BELOW TARGET'}")
+EOF
