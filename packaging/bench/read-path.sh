@@ -26,7 +26,7 @@ LARGE_MIB=${LARGE_MIB:-1024}
 SMALL=${SMALL:-20000}
 REPS=${REPS:-3}
 CSV=${CSV:-$WORK/read-path.csv}
-AZURITE=${AZURITE_BLOB:-$root/tools/azurite/node_modules/.bin/azurite-blob}
+. "$root/packaging/bench/azurite.sh"
 KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 die() { echo "read-path: $*" >&2; exit 1; }
@@ -97,23 +97,12 @@ LARGE_BYTES=$(stat -c %s "$LARGE")
 SMALL_BYTES=$(find "$CORPUS/small" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 
 # ------------------------------------------------------------------------------------------ Azurite
-PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
-rm -rf "$WORK/az"; mkdir -p "$WORK/az"
-"$AZURITE" --silent --disableTelemetry --skipApiVersionCheck --location "$WORK/az" --blobHost 127.0.0.1 \
-    --blobPort "$PORT" > "$WORK/azurite.log" 2>&1 &
-AZ_PID=$!
-for _ in $(seq 1 120); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.25; done
-ENDPOINT="http://127.0.0.1:$PORT/devstoreaccount1"
+start_azurite "$WORK/az"
 echo "Azurite on $ENDPOINT; uploading"
 python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench --dir "$CORPUS/large" --workers 2
 python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench --dir "$CORPUS/small" --workers 8
 
-SAS=$(python3 - "$root/tools/azurite/seed.py" <<'EOF'
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("seed", sys.argv[1]); m = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(m); print(m.account_sas(m.DEV_ACCOUNT, m.DEV_KEY))
-EOF
-)
+SAS=$(dev_sas)
 URL="$ENDPOINT/bench/large/blob.bin?$SAS"
 
 raw() { # parallel ranged GETs of the large blob, $1 at a time, 8 MiB each

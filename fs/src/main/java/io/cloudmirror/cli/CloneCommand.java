@@ -62,18 +62,11 @@ final class CloneCommand implements Callable<Integer> {
             System.err.println("cloudmirror: --parallel expects 1 to 256, got " + parallel);
             return 2;
         }
-        Daemons daemons = Daemons.find(RuntimePaths.runtimeDir(), false);
-        if (daemons.running().isEmpty()) {
-            System.err.println("cloudmirror: " + daemons.noneRunning());
+        List<Daemons.Selection> selected = Daemons.selectOrSay(target, false, System.err);
+        if (selected.isEmpty()) {
             return 1;
         }
-        List<Daemons.Selection> selected = daemons.select(target);
         int count = selected.stream().mapToInt(s -> s.subvolumes().size()).sum();
-        if (count == 0) {
-            System.err.println("cloudmirror: no running daemon serves a subvolume or mount point \"" + target
-                    + "\"; running: " + daemons.describe());
-            return 1;
-        }
         if (count > 1) {
             List<String> which = new ArrayList<>();
             selected.forEach(s -> s.subvolumes().forEach(n -> which.add(n + " (" + s.daemon().mountpoint() + ")")));

@@ -6,6 +6,7 @@ import io.cloudmirror.control.ControlProtocol.Response;
 import io.cloudmirror.control.ControlProtocol.SubvolumeState;
 import io.cloudmirror.control.ControlSockets;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,6 +58,26 @@ record Daemons(Path runtimeDir, List<Daemons.Running> running) {
     }
 
     /** The message for "nothing runs", naming where we looked. */
+    /**
+     * The running daemons' subvolumes that {@code target} names (all when null), as the commands that talk to
+     * a daemon want them; an empty list after saying on {@code err} why there are none (no daemon runs, or
+     * none serves {@code target}).
+     */
+    static List<Selection> selectOrSay(String target, boolean probe, PrintStream err) throws IOException {
+        Daemons daemons = find(RuntimePaths.runtimeDir(), probe);
+        if (daemons.running().isEmpty()) {
+            err.println("cloudmirror: " + daemons.noneRunning());
+            return List.of();
+        }
+        List<Selection> selected = daemons.select(target);
+        if (selected.stream().mapToInt(s -> s.subvolumes().size()).sum() == 0) {
+            err.println("cloudmirror: no running daemon serves a subvolume or mount point \"" + target
+                    + "\"; running: " + daemons.describe());
+            return List.of();
+        }
+        return selected;
+    }
+
     String noneRunning() {
         String msg = "no cloudmirror daemon is running (no control socket in " + runtimeDir + " answers)";
         if (!RuntimePaths.isRoot()) {

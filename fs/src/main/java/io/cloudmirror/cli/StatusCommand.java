@@ -34,15 +34,8 @@ final class StatusCommand implements Callable<Integer> {
             System.err.println("cloudmirror: -o " + output + ": expected table or json");
             return 2;
         }
-        Daemons daemons = Daemons.find(RuntimePaths.runtimeDir(), true);
-        if (daemons.running().isEmpty()) {
-            System.err.println("cloudmirror: " + daemons.noneRunning());
-            return 1;
-        }
-        List<Daemons.Selection> selected = daemons.select(target);
+        List<Daemons.Selection> selected = Daemons.selectOrSay(target, true, System.err);
         if (selected.isEmpty()) {
-            System.err.println("cloudmirror: no running daemon serves a subvolume or mount point \"" + target
-                    + "\"; running: " + daemons.describe());
             return 1;
         }
         List<SubvolumeState> states = new ArrayList<>();

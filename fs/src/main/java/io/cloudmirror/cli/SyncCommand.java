@@ -38,15 +38,8 @@ final class SyncCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Daemons daemons = Daemons.find(RuntimePaths.runtimeDir(), false);
-        if (daemons.running().isEmpty()) {
-            System.err.println("cloudmirror: " + daemons.noneRunning());
-            return 1;
-        }
-        List<Daemons.Selection> selected = daemons.select(target);
+        List<Daemons.Selection> selected = Daemons.selectOrSay(target, false, System.err);
         if (selected.isEmpty()) {
-            System.err.println("cloudmirror: no running daemon serves a subvolume or mount point \"" + target
-                    + "\"; running: " + daemons.describe());
             return 1;
         }
         if (selected.size() > 1) {
