@@ -258,7 +258,7 @@ final class MirrorHarness implements AutoCloseable {
     }
 
     /** The core's view of the block cache read path: one reader per open file (as the daemon wires it). */
-    private record Source(CachedContent content) implements ContentSource {
+    record Source(CachedContent content) implements ContentSource {
         @Override
         public int read(String name, String etag, long size, long offset, ByteBuffer dst) throws OriginException {
             return content.read(name, etag, size, offset, dst);
