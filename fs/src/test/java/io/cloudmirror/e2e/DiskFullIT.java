@@ -84,7 +84,9 @@ class DiskFullIT {
             SubvolumeState failed = cli.await(s -> s.lastError() != null && !s.lastError().isEmpty(),
                     Duration.ofMinutes(1), m);
             assertEquals(1, failed.generation(), "the published generation stays");
-            assertTrue(failed.lastError().toLowerCase().contains("space"), "status says why: " + failed.lastError());
+            assertTrue(failed.lastError().startsWith("writing the index in " + m.cache.resolve("index"))
+                    && failed.lastError().endsWith("No space left on device"), "status says where and why: "
+                    + failed.lastError());
             verify(m, cloud);
             System.out.println("failed sync: " + failed.lastError());
             m.logText().lines().filter(l -> l.contains("No space left")).limit(3).forEach(System.out::println);
