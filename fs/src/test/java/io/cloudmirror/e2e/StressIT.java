@@ -114,7 +114,7 @@ class StressIT {
                                 cut.incrementAndGet();
                                 continue;
                             }
-                            wrong.add(name + ": " + got.length + " bytes of no version (" + known.size() + " known)");
+                            wrong.add(name + ": " + got.length + " bytes of no version: " + explain(got, known));
                         } catch (NoSuchFileException e) {
                             gone.incrementAndGet();
                         } catch (IOException e) {
@@ -159,6 +159,44 @@ class StressIT {
             System.out.printf("daemon open files: baseline %d, after %d%n", baseline, now);
             assertTrue(now <= baseline + 8, "open files back near baseline " + baseline + ": " + now);
         }
+    }
+
+    /** How {@code got} relates to the known versions: runs of bytes matching version i at the same offsets. */
+    static String explain(byte[] got, List<byte[]> known) {
+        StringBuilder b = new StringBuilder("versions of ");
+        known.forEach(v -> b.append(v.length).append(' '));
+        b.append("bytes; runs:");
+        int at = 0;
+        int runs = 0;
+        while (at < got.length && runs < 8) {
+            int best = -1;
+            int bestEnd = at;
+            for (int i = 0; i < known.size(); i++) {
+                byte[] v = known.get(i);
+                int e = at;
+                while (e < got.length && e < v.length && v[e] == got[e]) {
+                    e++;
+                }
+                if (e > bestEnd) {
+                    bestEnd = e;
+                    best = i;
+                }
+            }
+            if (best < 0) {
+                int zeros = at;
+                while (zeros < got.length && got[zeros] == 0) {
+                    zeros++;
+                }
+                b.append(" [").append(at).append(',').append(Math.max(zeros, at + 1)).append(")=")
+                        .append(zeros > at ? "zeros" : "none");
+                at = Math.max(zeros, at + 1);
+            } else {
+                b.append(" [").append(at).append(',').append(bestEnd).append(")=v").append(best);
+                at = bestEnd;
+            }
+            runs++;
+        }
+        return b.toString();
     }
 
     private static int fds(long pid) throws IOException {
