@@ -42,8 +42,9 @@ import java.util.Map;
  * a SAS falls back to the SDK for reads too.
  *
  * <p>Thread-safe: the SDK clients are shared by all threads. Requests are retried with exponential backoff
- * ({@link AzureSettings#maxTries()} attempts, each bounded by {@link AzureSettings#tryTimeout()}), so a
- * dead origin fails within a bounded time.
+ * ({@link AzureSettings#maxTries()} attempts, each bounded by {@link AzureSettings#tryTimeout()}), waiting at
+ * least what a {@code Retry-After} header asks (up to {@link RetryAfter#MAX}), so a dead origin fails within a
+ * bounded time and a throttled one is not hammered.
  */
 public final class AzureBlobOrigin implements BlobOrigin {
 
@@ -101,6 +102,7 @@ public final class AzureBlobOrigin implements BlobOrigin {
         BlobContainerClientBuilder builder = new BlobContainerClientBuilder()
                 .httpClient(http)
                 .retryOptions(retry)
+                .addPolicy(new RetryAfterPolicy())
                 .serviceVersion(SERVICE_VERSION)
                 .httpLogOptions(new HttpLogOptions().setLogLevel(HttpLogDetailLevel.NONE));
         String endpoint = stripTrailingSlash(settings.endpoint().toString());
@@ -307,6 +309,49 @@ public final class AzureBlobOrigin implements BlobOrigin {
     @Override
     public void close() {
         // The JDK HttpClient owns no threads that outlive the JVM's daemon executors; nothing to release.
+    }
+
+    /**
+     * Makes the SDK's retries honour {@code Retry-After}: the storage retry policy waits its own exponential
+     * delay (from 200 ms) whatever a throttled (429) or busy (503) service asked for. Placed per retry, inside
+     * each try, this holds an answer that carries the header for the wait it asks ({@link RetryAfter}, bounded)
+     * before the retry policy sees it.
+     */
+    private static final class RetryAfterPolicy implements com.azure.core.http.policy.HttpPipelinePolicy {
+        @Override
+        public reactor.core.publisher.Mono<com.azure.core.http.HttpResponse> process(
+                com.azure.core.http.HttpPipelineCallContext context, com.azure.core.http.HttpPipelineNextPolicy next) {
+            return next.process().flatMap(r -> {
+                Duration wait = asked(r);
+                return wait.isZero() ? reactor.core.publisher.Mono.just(r)
+                        : reactor.core.publisher.Mono.delay(wait).thenReturn(r);
+            });
+        }
+
+        @Override
+        public com.azure.core.http.HttpResponse processSync(com.azure.core.http.HttpPipelineCallContext context,
+                                                            com.azure.core.http.HttpPipelineNextSyncPolicy next) {
+            com.azure.core.http.HttpResponse r = next.processSync();
+            Duration wait = asked(r);
+            if (!wait.isZero()) {
+                try {
+                    Thread.sleep(wait.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return r;
+        }
+
+        private static Duration asked(com.azure.core.http.HttpResponse r) {
+            return RetryAfter.applies(r.getStatusCode()) ? RetryAfter.of(r.getHeaderValue("Retry-After"))
+                    : Duration.ZERO;
+        }
+
+        @Override
+        public com.azure.core.http.HttpPipelinePosition getPipelinePosition() {
+            return com.azure.core.http.HttpPipelinePosition.PER_RETRY;
+        }
     }
 
     /** Carries an unchecked exception of a listing sink past the SDK-failure mapping. */

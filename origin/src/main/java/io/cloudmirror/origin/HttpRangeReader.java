@@ -23,7 +23,8 @@ import java.util.Map;
  *
  * <p>A request is pinned with {@code If-Match}; its failures map to {@link OriginException} kinds as the
  * SDK path maps them. Connection failures, timeouts and 408/429/5xx answers are retried with exponential
- * backoff up to {@code maxTries} attempts in all; a response cut mid-body is resumed from the first byte
+ * backoff (or after the {@code Retry-After} the service sent, up to {@link RetryAfter#MAX}) up to {@code maxTries}
+ * attempts in all; a response cut mid-body is resumed from the first byte
  * missing, still pinned, so a retry never mixes versions.
  *
  * <p>Thread-safe: each call uses its own connection from the JDK's keep-alive cache.
@@ -91,9 +92,10 @@ final class HttpRangeReader {
         long got = 0;
         IOException lastFailure = null;
         String lastStatus = "";
+        Duration asked = Duration.ZERO;
         for (int attempt = 1; attempt <= maxTries; attempt++) {
             if (attempt > 1) {
-                backoff(attempt, what);
+                backoff(attempt, asked, what);
             }
             try {
                 long n = attempt(name, etag, offset + got, wanted - got, dsts);
@@ -107,6 +109,7 @@ final class HttpRangeReader {
                 return got;
             } catch (Retryable e) {
                 got += e.received;
+                asked = e.retryAfter;
                 lastFailure = e.getCause() instanceof IOException io ? io : null;
                 lastStatus = e.getMessage();
             } catch (OriginException e) {
@@ -159,7 +162,8 @@ final class HttpRangeReader {
             return -1;
         }
         if (status == 408 || status == 429 || status >= 500) {
-            throw new Retryable("HTTP " + status + (code == null ? "" : " " + code), null, 0);
+            Duration wait = RetryAfter.applies(status) ? RetryAfter.of(c.getHeaderField("Retry-After")) : Duration.ZERO;
+            throw new Retryable("HTTP " + status + (code == null ? "" : " " + code), null, 0, wait);
         }
         throw errors.map(what, status, code);
     }
@@ -212,8 +216,9 @@ final class HttpRangeReader {
         }
     }
 
-    private void backoff(int attempt, String what) throws OriginException {
-        long ms = Math.min(2_000, 200L << (attempt - 2));
+    /** Waits before attempt {@code attempt}: exponential backoff, or longer if the service asked for it. */
+    private void backoff(int attempt, Duration asked, String what) throws OriginException {
+        long ms = Math.max(Math.min(2_000, 200L << (attempt - 2)), asked.toMillis());
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
@@ -257,10 +262,16 @@ final class HttpRangeReader {
     private static final class Retryable extends Exception {
         private static final long serialVersionUID = 1L;
         final transient long received;
+        final transient Duration retryAfter;
 
         Retryable(String message, Throwable cause, long received) {
+            this(message, cause, received, Duration.ZERO);
+        }
+
+        Retryable(String message, Throwable cause, long received, Duration retryAfter) {
             super(message, cause, false, false);
             this.received = received;
+            this.retryAfter = retryAfter;
         }
     }
 }

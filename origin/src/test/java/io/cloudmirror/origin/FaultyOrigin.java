@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A {@link BlobOrigin} decorator that injects read faults, for tests of everything that reads through an
  * origin: reads that fail before any byte, reads that fail mid-body after delivering part of the range
  * (leaving those bytes in the buffers, as a dropped connection would), reads whose bytes arrive corrupted,
- * and reads that stall until released. It also counts concurrent reads. Listing and probing pass through.
+ * and reads that stall until released. It also counts concurrent reads. A listing can be made to fail after
+ * handing over some of its blobs, as a listing cut by a dropped connection; otherwise listing and probing pass
+ * through.
  *
  * <p>Thread-safe. Faults are armed for a number of upcoming reads and consumed in arrival order.
  */
@@ -22,6 +24,7 @@ public final class FaultyOrigin implements BlobOrigin {
     private final AtomicInteger cutNext = new AtomicInteger();
     private final AtomicInteger corruptNext = new AtomicInteger();
     private volatile long cutAfter;
+    private final AtomicInteger failListingAfter = new AtomicInteger(-1);
     private volatile CountDownLatch gate;
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -45,6 +48,15 @@ public final class FaultyOrigin implements BlobOrigin {
     public FaultyOrigin cutNextReads(int n, long bytes) {
         cutAfter = bytes;
         cutNext.set(n);
+        return this;
+    }
+
+    /**
+     * The next listing hands over its first {@code items} blobs, then fails with {@link OriginException.Unreachable}
+     * (at once for 0, or at its end if it has no more than {@code items} blobs).
+     */
+    public FaultyOrigin failNextListingAfter(int items) {
+        failListingAfter.set(items);
         return this;
     }
 
@@ -105,7 +117,38 @@ public final class FaultyOrigin implements BlobOrigin {
 
     @Override
     public void list(String prefix, BlobSink sink) throws OriginException {
-        delegate.list(prefix, sink);
+        int limit = failListingAfter.getAndSet(-1);
+        if (limit < 0) {
+            delegate.list(prefix, sink);
+            return;
+        }
+        int[] handed = {0};
+        OriginException cut = new OriginException.Unreachable("listing: connection reset after " + limit
+                + " blobs (injected)", null);
+        if (limit == 0) {
+            throw cut;
+        }
+        try {
+            delegate.list(prefix, item -> {
+                if (handed[0] == limit) {
+                    throw new CutListing();
+                }
+                sink.accept(item);
+                handed[0]++;
+            });
+        } catch (CutListing e) {
+            throw cut;
+        }
+        throw cut;
+    }
+
+    /** Stops a listing where an injected fault cuts it. */
+    private static final class CutListing extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CutListing() {
+            super("cut", null, false, false);
+        }
     }
 
     @Override

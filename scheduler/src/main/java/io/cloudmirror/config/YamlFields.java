@@ -110,7 +110,39 @@ final class YamlFields {
             problem(t.getValueNode(), field(key), "expected " + expected + ", got " + describe(t.getValueNode()));
             return null;
         }
+        String bad = hostile(s);
+        if (bad != null) {
+            problem(s, field(key), bad + "; expected " + expected);
+            return null;
+        }
         return s.getValue();
+    }
+
+    /** Longest scalar accepted, in characters: a path (PATH_MAX) fits, a pasted file does not. */
+    static final int MAX_VALUE = 4096;
+
+    /** Tags a plain YAML value may carry (its implicit type); any explicit other tag is refused. */
+    private static final Set<Tag> PLAIN_TAGS = Set.of(Tag.STR, Tag.INT, Tag.BOOL, Tag.FLOAT, Tag.NULL, Tag.TIMESTAMP);
+
+    /**
+     * Why a scalar is refused before its meaning is looked at (an explicit YAML tag, a value too long to be
+     * meant, a control character), or {@code null}. The value itself is not echoed.
+     */
+    private static String hostile(ScalarNode s) {
+        if (!PLAIN_TAGS.contains(s.getTag())) {
+            return "the YAML tag " + s.getTag().getValue().replace(Tag.PREFIX, "!!") + " is not supported (write a plain value)";
+        }
+        String v = s.getValue();
+        if (v.length() > MAX_VALUE) {
+            return "a value of " + v.length() + " characters is too long (at most " + MAX_VALUE + ")";
+        }
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                return String.format("the value holds the control character U+%04X at character %d", (int) c, i + 1);
+            }
+        }
+        return null;
     }
 
     /** An enum constant spelled exactly as one of {@code values}; {@code null} when absent or wrong. */

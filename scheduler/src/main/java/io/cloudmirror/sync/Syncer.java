@@ -111,7 +111,12 @@ public final class Syncer {
                 return stats;
             }
         } catch (IOException | RuntimeException e) {
-            String error = Redactor.redact(e.getMessage() == null ? e.toString() : e.getMessage());
+            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (e instanceof IOException && !(e instanceof OriginException)) {
+                // a local failure (disk full, permissions): say where, not only what
+                message = "writing the index in " + index.directory() + ": " + message;
+            }
+            String error = Redactor.redact(message);
             Instant at = clock.instant();
             if (e instanceof OriginException oe) {
                 update(s -> s.failed(oe.connection(), at, error));
