@@ -110,7 +110,7 @@ public final class MirrorFileSystem implements AutoCloseable {
             }
             ContentSource.Reader reader = in.subvolume().content().open(in.rel(), n.etag(), n.size(), n.contentMd5());
             Opened opened = opened(n);
-            long fh = files.add(new OpenFile(in.subvolume(), in.rel(), n, g, reader));
+            long fh = files.add(new OpenFile(in.subvolume(), in.rel(), n, g, reader, !opened.directIo()));
             g = null; // the handle owns the reference now
             return new Opened(fh, opened.keepCache(), opened.directIo());
         } finally {
@@ -179,6 +179,13 @@ public final class MirrorFileSystem implements AutoCloseable {
 
     private int readFile(OpenFile f, long offset, ByteBuffer dst) throws FsException {
         long size = f.node.size();
+        if (f.pageCache && offset + dst.remaining() > size && sizeChanged(f)) {
+            // The kernel bounds page cache reads by the size it last heard, which is the newest version's once a
+            // sync changed it; reads of this older version past its own end would come back short, and the
+            // kernel would fill the rest with zeros (and keep those pages). Fail the end instead.
+            throw new FsException.Stale(f.subvolume.name() + "/" + f.rel + ": changed size since it was opened ("
+                    + size + " bytes then); its end is not served through the page cache", null);
+        }
         if (offset >= size || !dst.hasRemaining()) {
             return 0;
         }
@@ -203,6 +210,17 @@ public final class MirrorFileSystem implements AutoCloseable {
         }
         dst.position(dst.position() + got);
         return got;
+    }
+
+    /** Whether the newest generation has the path of {@code f} with another size than the version it opened. */
+    private static boolean sizeChanged(OpenFile f) {
+        Generation g = f.subvolume.index().acquire();
+        try {
+            Node now = g.lookup(f.rel);
+            return now != null && !now.isDirectory() && now.size() != f.node.size();
+        } finally {
+            g.release();
+        }
     }
 
     /** stat of an open file: the version it was opened on, whatever a sync published since. */
@@ -417,7 +435,7 @@ public final class MirrorFileSystem implements AutoCloseable {
 
     /** An open file: the version it was opened on, the generation it pins, and its reads. */
     private record OpenFile(Subvolume subvolume, String rel, Node node, Generation generation,
-                            ContentSource.Reader reader) {
+                            ContentSource.Reader reader, boolean pageCache) {
     }
 
     /** An open directory: the generation and node it lists, or a synthetic directory. */

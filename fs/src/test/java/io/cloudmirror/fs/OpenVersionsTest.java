@@ -2,6 +2,7 @@ package io.cloudmirror.fs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cloudmirror.index.IndexStore;
@@ -132,5 +133,32 @@ class OpenVersionsTest {
         fs.close();
         fs = null;
         assertEquals(0, openReaders.get(), "closing the filesystem closes what is still open");
+    }
+
+    @Test
+    void aPageCacheReaderOfAVersionWhoseSizeChangedFailsAtItsEndRatherThanEndShort() throws Exception {
+        String p = "/m/f.txt";
+        MirrorFileSystem.Opened a = fs.open(p, 0);
+        assertFalse(a.directIo());
+        origin.put("f.txt", "version two, longer");
+        syncer.syncNow();
+        MirrorFileSystem.Opened b = fs.open(p, 0);
+        assertTrue(b.directIo());
+
+        // The kernel now believes the newer size; a page read past the old end would be padded with zeros.
+        FsException.Stale e = assertThrows(FsException.Stale.class, () -> fs.read(a.fh(), 0, ByteBuffer.allocate(4096)));
+        assertTrue(e.getMessage().contains("changed size since it was opened (11 bytes then)"), e.getMessage());
+        assertEquals("version two, longer", readAll(b.fh()), "a direct reader of the new version reads it whole");
+        fs.release(a.fh());
+        fs.release(b.fh());
+
+        MirrorFileSystem.Opened c = fs.open(p, 0);
+        origin.put("f.txt", "version three, long");
+        syncer.syncNow();
+        // Same size: the kernel's bound is right, so the read goes to the origin (where this test's origin has
+        // dropped the old version: the documented version-gone ESTALE, not the size check).
+        FsException.Stale gone = assertThrows(FsException.Stale.class, () -> fs.read(c.fh(), 0, ByteBuffer.allocate(4096)));
+        assertTrue(gone.getMessage().contains("is gone"), gone.getMessage());
+        fs.release(c.fh());
     }
 }
