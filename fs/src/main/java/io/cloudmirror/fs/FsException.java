@@ -6,7 +6,7 @@ package io.cloudmirror.fs;
  */
 public abstract sealed class FsException extends Exception
         permits FsException.NoEntry, FsException.NotDirectory, FsException.IsDirectory, FsException.ReadOnly,
-        FsException.Stale, FsException.Io, FsException.NoAttribute, FsException.BadHandle {
+        FsException.Stale, FsException.Io, FsException.NoAttribute, FsException.NotSupported, FsException.BadHandle {
 
     private static final long serialVersionUID = 1L;
 
@@ -73,6 +73,15 @@ public abstract sealed class FsException extends Exception
         private static final long serialVersionUID = 1L;
 
         public NoAttribute(String what) {
+            super(what, null);
+        }
+    }
+
+    /** An extended attribute namespace this filesystem has none of (security, system, trusted). */
+    public static final class NotSupported extends FsException {
+        private static final long serialVersionUID = 1L;
+
+        public NotSupported(String what) {
             super(what, null);
         }
     }

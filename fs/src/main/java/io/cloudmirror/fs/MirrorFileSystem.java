@@ -300,6 +300,11 @@ public final class MirrorFileSystem implements AutoCloseable {
 
     /** The value of extended attribute {@code name}. */
     public byte[] getxattr(String path, String name) throws FsException {
+        if (!name.startsWith("user.") && !name.startsWith(TAG_PREFIX)) {
+            // security.selinux, system.posix_acl_*: none exist here. EOPNOTSUPP (not ENODATA) lets tools such
+            // as ls -l stop asking for every file of the mount.
+            throw new FsException.NotSupported(name + " of " + path);
+        }
         String tag = name.startsWith(USER_TAG_PREFIX) ? name.substring(USER_TAG_PREFIX.length())
                 : name.startsWith(TAG_PREFIX) ? name.substring(TAG_PREFIX.length()) : null;
         String value = tag == null ? null : tags(path).get(tag);

@@ -37,6 +37,9 @@ final class Errno {
             if (e instanceof FsException.NoAttribute) {
                 return -ErrorCodes.ENODATA();
             }
+            if (e instanceof FsException.NotSupported) {
+                return -ErrorCodes.EOPNOTSUPP();
+            }
             if (e instanceof FsException.BadHandle) {
                 return -ErrorCodes.EBADF();
             }

@@ -127,6 +127,8 @@ class MountIT {
             Sh.Result none = Sh.bash(root, "getfattr -n azindex.tier data/d1/s0/f0.bin");
             assertNotEquals(0, none.exit());
             assertTrue(none.err().contains("No such attribute"), none.toString());
+            Sh.Result selinux = Sh.bash(root, "getfattr -n security.selinux data/d1/s0/f0.bin");
+            assertTrue(selinux.err().contains("Operation not supported"), selinux.toString());
 
             Sh.Result st = Sh.bash(root, "stat -c '%a %s %h' large/model.bin && stat -c '%a %h' data");
             assertEquals((5 * 1024 * 1024 + 123) + "", st.out().lines().findFirst().orElseThrow().split(" ")[1]);

@@ -200,6 +200,10 @@ class MirrorFileSystemTest {
                 fs.listxattr(p).stream().sorted().toList());
         assertThrows(FsException.NoAttribute.class, () -> fs.getxattr(p, "azindex.missing"));
         assertThrows(FsException.NoAttribute.class, () -> fs.getxattr(p, "user.other"));
+        // Namespaces the mirror has none of: not supported, so ls -l stops asking for every file.
+        assertThrows(FsException.NotSupported.class, () -> fs.getxattr(p, "security.selinux"));
+        assertThrows(FsException.NotSupported.class, () -> fs.getxattr(p, "system.posix_acl_access"));
+        assertThrows(FsException.NotSupported.class, () -> fs.getxattr(p, "trusted.x"));
         assertEquals(List.of(), fs.listxattr("/mirrorSubDir/docs/readme.txt"));
         // NoIndexTags: the origin has a tag but the subvolume does not mirror tags.
         assertEquals(List.of(), fs.listxattr("/nested/deeper/x.txt"));
