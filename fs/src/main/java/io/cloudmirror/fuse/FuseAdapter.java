@@ -71,6 +71,11 @@ public final class FuseAdapter extends FuseStubFS {
         return null;
     }
 
+    @Override
+    public void destroy(Pointer initResult) {
+        kernel.detach();
+    }
+
     /**
      * Drops the kernel's cached names and attributes under the mount root's entry {@code name} (a
      * subvolume, or the synthetic directory above it), so that a newly published generation shows at once.

@@ -145,6 +145,33 @@ class PageCacheIT {
     }
 
     @Test
+    void invalidationsRacingAnUnmountNeitherCrashNorFail() throws Exception {
+        put("doc.bin", 4096, 3);
+        sync();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+        Thread notifier = new Thread(() -> {
+            while (!stop.get()) {
+                if (!adapter.invalidate("sub")) {
+                    refused.incrementAndGet();
+                }
+                sent.incrementAndGet();
+            }
+        });
+        notifier.start();
+        Thread.sleep(300);
+        long before = sent.get();
+        adapter.umount(); // libfuse frees its channel while notifications keep coming (it used to crash the JVM)
+        Thread.sleep(300);
+        stop.set(true);
+        notifier.join(10_000);
+        assertTrue(before > 0 && sent.get() > before, "notifications before and after the unmount: " + sent.get());
+        assertEquals(0, refused.get(), "none refused: taken by the kernel, or nothing to do once unmounted");
+        adapter = null;
+    }
+
+    @Test
     void anUnchangedFileIsServedFromThePageCacheAndAChangedOneIsReadAfresh() throws Exception {
         byte[] v1 = put("doc.bin", 3 * MIB, 1);
         sync();
