@@ -101,12 +101,14 @@ public final class Syncer {
                     }
                 });
                 update(s -> s.publishing(builder.listed(), listedBytes[0]));
+                Instant listed = clock.instant();
                 GenerationStats stats = index.publish(builder.build(clock.instant()));
                 Instant done = clock.instant();
                 update(s -> s.succeeded(done, builder.listed(), listedBytes[0]));
-                LOG.info("{}: sync finished in {} ms: generation {}, {} files ({} new, {} changed, {} removed)", name,
-                        done.toEpochMilli() - started.toEpochMilli(), stats.number(), stats.files(), stats.added(),
-                        stats.changed(), stats.removed());
+                LOG.info("{}: sync finished in {} ms: generation {}, {} files ({} new, {} changed, {} removed); "
+                        + "listing {} ms, index {} ms", name, done.toEpochMilli() - started.toEpochMilli(),
+                        stats.number(), stats.files(), stats.added(), stats.changed(), stats.removed(),
+                        listed.toEpochMilli() - started.toEpochMilli(), done.toEpochMilli() - listed.toEpochMilli());
                 listener.published(name, stats);
                 return stats;
             }
