@@ -41,7 +41,8 @@ final class Launcher {
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString()));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-agentlib:") && !a.startsWith("-javaagent:")) {
+            // the launcher may run with the client compiler only (packaging/cloudmirror); the daemon runs long
+            if (!a.startsWith("-agentlib:") && !a.startsWith("-javaagent:") && !a.startsWith("-XX:TieredStopAtLevel=")) {
                 cmd.add(a);
             }
         }
