@@ -1,8 +1,19 @@
-# Sourced by the bench scripts (read-path.sh, clone.sh): a private Azurite and a SAS for curl.
+# Sourced by the bench scripts (read-path.sh, clone.sh): checks, a private Azurite and a SAS for curl.
+#   preflight NAME      dies (as NAME) unless root, Azurite, the built jars and curl are there
 #   start_azurite DIR   starts Azurite on a free loopback port with its data in DIR; sets PORT, AZ_PID and
 #                       ENDPOINT (the caller's cleanup kills $AZ_PID); needs $root (the source tree)
 #   dev_sas             prints an account SAS of Azurite's well-known development account
 AZURITE=${AZURITE_BLOB:-$root/tools/azurite/node_modules/.bin/azurite-blob}
+KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+preflight() {
+    local name=$1
+    die() { echo "$name: $*" >&2; exit 1; }
+    [ "$(id -u)" = 0 ] || die "needs root (drop_caches and FUSE)"
+    [ -x "$AZURITE" ] || die "no azurite-blob at $AZURITE (tools/setup.sh installs it)"
+    ls "$root"/fs/target/cloudmirror-fs-*.jar >/dev/null 2>&1 || die "build first: mvn -B -o package -DskipTests"
+    command -v curl >/dev/null || die "needs curl"
+}
 
 start_azurite() {
     local dir=$1

@@ -21,13 +21,8 @@ LARGE_MIB=${LARGE_MIB:-1024}
 REPS=${REPS:-3}
 CSV=${CSV:-$WORK/clone.csv}
 . "$root/packaging/bench/azurite.sh"
-KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
+preflight clone-bench
 die() { echo "clone-bench: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (drop_caches and FUSE)"
-[ -x "$AZURITE" ] || die "no azurite-blob at $AZURITE (tools/setup.sh installs it)"
-ls "$root"/fs/target/cloudmirror-fs-*.jar >/dev/null 2>&1 || die "build first: mvn -B -o package -DskipTests"
-command -v curl >/dev/null || die "needs curl"
 
 mkdir -p "$WORK"
 MNT=$WORK/mnt

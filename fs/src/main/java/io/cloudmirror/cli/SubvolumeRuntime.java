@@ -1,6 +1,5 @@
 package io.cloudmirror.cli;
 
-import io.cloudmirror.blocks.BlobReader;
 import io.cloudmirror.blocks.BlockCache;
 import io.cloudmirror.blocks.CacheStats;
 import io.cloudmirror.blocks.CachedContent;
@@ -8,9 +7,7 @@ import io.cloudmirror.blocks.Prefetcher;
 import io.cloudmirror.blocks.ReadCounters;
 import io.cloudmirror.blocks.ReadSettings;
 import io.cloudmirror.config.Prefetch;
-import io.cloudmirror.fs.ContentSource;
-import io.cloudmirror.origin.OriginException;
-import java.nio.ByteBuffer;
+import io.cloudmirror.fs.CachedSource;
 import java.time.Duration;
 import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.fs.Subvolume;
@@ -302,29 +299,6 @@ final class SubvolumeRuntime implements AutoCloseable {
         origin.close();
     }
 
-    /** The core's view of the read path: one {@link BlobReader} per open file. */
-    private record CachedSource(CachedContent content) implements ContentSource {
-        @Override
-        public int read(String name, String etag, long size, long offset, ByteBuffer dst) throws OriginException {
-            return content.read(name, etag, size, offset, dst);
-        }
-
-        @Override
-        public Reader open(String name, String etag, long size, byte[] contentMd5) {
-            BlobReader r = content.open(name, etag, size, contentMd5);
-            return new Reader() {
-                @Override
-                public int read(long offset, ByteBuffer dst) throws OriginException {
-                    return r.read(offset, dst);
-                }
-
-                @Override
-                public void close() {
-                    r.close();
-                }
-            };
-        }
-    }
 
     /** Status's view of the block cache and its prefetch. The limit can change only with a remount. */
     private record BlockCacheView(BlockCache blocks, Prefetcher prefetcher) implements CacheView {

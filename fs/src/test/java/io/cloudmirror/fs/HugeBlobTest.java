@@ -88,7 +88,7 @@ class HugeBlobTest {
             CachedContent content = CachedContent.create("media", origin, blocks, MirrorHarness.SETTINGS);
             new Syncer("media", origin, "", index, Clock.systemUTC()).syncNow();
             MirrorFileSystem fs = new MirrorFileSystem(List.of(new Subvolume("media", "m", index,
-                    new MirrorHarness.Source(content), true)), new Ownership(0, 0, 0), Instant.EPOCH);
+                    new CachedSource(content), true)), new Ownership(0, 0, 0), Instant.EPOCH);
             try {
                 assertEquals(SIZE, fs.getattr("/m/models/huge.bin").size());
                 assertEquals(0, fs.getattr("/m/zero.bin").size());

@@ -91,7 +91,7 @@ final class MirrorHarness implements AutoCloseable {
         blocks = BlockCache.open(dir.resolve("blocks"), CACHE_BYTES);
         content = CachedContent.create("media", origin, blocks, SETTINGS);
         syncer = new Syncer("media", origin, "", index, Clock.systemUTC());
-        fs = new MirrorFileSystem(List.of(new Subvolume("media", "m", index, new Source(content), true)),
+        fs = new MirrorFileSystem(List.of(new Subvolume("media", "m", index, new CachedSource(content), true)),
                 new Ownership(0, 0, 0), Instant.EPOCH);
     }
 
@@ -257,27 +257,4 @@ final class MirrorHarness implements AutoCloseable {
         }
     }
 
-    /** The core's view of the block cache read path: one reader per open file (as the daemon wires it). */
-    record Source(CachedContent content) implements ContentSource {
-        @Override
-        public int read(String name, String etag, long size, long offset, ByteBuffer dst) throws OriginException {
-            return content.read(name, etag, size, offset, dst);
-        }
-
-        @Override
-        public Reader open(String name, String etag, long size, byte[] md5) {
-            BlobReader r = content.open(name, etag, size, md5);
-            return new Reader() {
-                @Override
-                public int read(long offset, ByteBuffer dst) throws OriginException {
-                    return r.read(offset, dst);
-                }
-
-                @Override
-                public void close() {
-                    r.close();
-                }
-            };
-        }
-    }
 }
