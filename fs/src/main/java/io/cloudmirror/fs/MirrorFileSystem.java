@@ -22,8 +22,8 @@ import java.util.Map;
  * <p>The kernel caches a file's pages per inode, not per version. So that an open file never reads
  * another version's bytes from that cache, {@link #open} decides for each open whether the kernel may keep
  * the pages it has ({@link Opened#keepCache()}: they are of this very version) and whether it must bypass
- * the page cache ({@link Opened#directIo()}: another version of the file is open right now, and its pages
- * may be in the cache).
+ * the page cache ({@link Opened#directIo()}: the file has been opened on another version during this mount,
+ * so the kernel's pages, or the size it bounds page-cache reads by, may be that version's).
  *
  * <p>Thread-safe: FUSE calls arrive concurrently from libfuse's worker threads.
  */
@@ -48,6 +48,13 @@ public final class MirrorFileSystem implements AutoCloseable {
     private final Map<Long, String> cachedVersion = new HashMap<>();
     /** Per inode: the versions open now, with their counts. Guarded by {@link #versions}. */
     private final Map<Long, Map<String, Integer>> versions = new HashMap<>();
+    /**
+     * Inodes opened on more than one version during this mount. Guarded by {@link #versions}. The size the
+     * kernel holds for such an inode may be another version's for as long as its attribute cache lasts
+     * (answers to concurrent lookups can arrive out of order), and page-cache reads are bounded by it: a
+     * shorter bound cuts the file, a longer one fills it with zeros. Their opens bypass the page cache.
+     */
+    private final java.util.Set<Long> changed = new java.util.HashSet<>();
     private volatile ReadObserver readObserver = ReadObserver.NONE;
 
     public MirrorFileSystem(List<Subvolume> subvolumes, Ownership owner, Instant mountedAt) {
@@ -121,8 +128,9 @@ public final class MirrorFileSystem implements AutoCloseable {
     }
 
     /**
-     * Records an open of {@code n} and decides how the kernel caches it: bypass the page cache while another
-     * version of the inode is open; otherwise keep the cached pages only if they are of this version.
+     * Records an open of {@code n} and decides how the kernel caches it: bypass the page cache for an inode
+     * opened on more than one version during this mount; otherwise keep the cached pages only if they are of
+     * this version.
      */
     private Opened opened(Node n) {
         synchronized (versions) {
@@ -132,13 +140,19 @@ public final class MirrorFileSystem implements AutoCloseable {
                 otherOpen |= !v.equals(n.etag());
             }
             open.merge(n.etag(), 1, Integer::sum);
-            if (otherOpen) {
+            String before = cachedVersion.get(n.inode());
+            if (otherOpen || (before != null && !before.equals(n.etag()))) {
+                if (changed.size() < MAX_VERSIONS_REMEMBERED) {
+                    changed.add(n.inode());
+                }
+            }
+            if (otherOpen || changed.contains(n.inode())) {
                 return new Opened(0, false, true);
             }
             if (cachedVersion.size() > MAX_VERSIONS_REMEMBERED) {
                 cachedVersion.clear();
             }
-            String before = cachedVersion.put(n.inode(), n.etag());
+            cachedVersion.put(n.inode(), n.etag());
             return new Opened(0, n.etag().equals(before), false);
         }
     }
