@@ -3,6 +3,8 @@
 #   start_azurite DIR   starts Azurite on a free loopback port with its data in DIR; sets PORT, AZ_PID and
 #                       ENDPOINT (the caller's cleanup kills $AZ_PID); needs $root (the source tree)
 #   dev_sas             prints an account SAS of Azurite's well-known development account
+#   stop_mount_and_azurite   for the caller's cleanup: unmounts $MNT if cloudmirror serves it, stops $AZ_PID
+#   now, drop           a timestamp in seconds; sync and drop the kernel's caches
 AZURITE=${AZURITE_BLOB:-$root/tools/azurite/node_modules/.bin/azurite-blob}
 KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
@@ -33,3 +35,11 @@ spec = importlib.util.spec_from_file_location("seed", sys.argv[1]); m = importli
 spec.loader.exec_module(m); print(m.account_sas(m.DEV_ACCOUNT, m.DEV_KEY))
 PY
 }
+
+stop_mount_and_azurite() {
+    if grep -q " $MNT fuse.cloudmirror " /proc/mounts; then umount "$MNT" || umount -l "$MNT"; fi
+    [ -n "$AZ_PID" ] && kill "$AZ_PID" 2>/dev/null && wait "$AZ_PID" 2>/dev/null
+}
+
+now() { date +%s.%N; }
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }

@@ -31,14 +31,11 @@ AZ_PID=""
 export CLOUDMIRROR_RUNTIME_DIR=$RUN
 cleanup() {
     set +e
-    if grep -q " $MNT fuse.cloudmirror " /proc/mounts; then umount "$MNT" || umount -l "$MNT"; fi
-    [ -n "$AZ_PID" ] && kill "$AZ_PID" 2>/dev/null && wait "$AZ_PID" 2>/dev/null
+    stop_mount_and_azurite
     [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/az" "$WORK/cache" "$WORK/copy"
 }
 trap cleanup EXIT INT TERM
 
-now() { date +%s.%N; }
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 timed() { # name rep command...: appends name,rep,seconds and prints MiB/s
     local name=$1 rep=$2 t0 t1; shift 2
     t0=$(now); "$@"; t1=$(now)

@@ -35,14 +35,11 @@ MNT=$WORK/mnt
 AZ_PID=""
 cleanup() {
     set +e
-    if grep -q " $MNT fuse.cloudmirror " /proc/mounts; then umount "$MNT" || umount -l "$MNT"; fi
-    [ -n "$AZ_PID" ] && kill "$AZ_PID" 2>/dev/null && wait "$AZ_PID" 2>/dev/null
+    stop_mount_and_azurite
     [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/az" "$WORK/cache-large" "$WORK/cache-small"
 }
 trap cleanup EXIT INT TERM
 
-now() { date +%s.%N; }
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 ticks() { # CPU ticks (1/100 s) of a process, 0 if none
     [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0
 }

@@ -194,13 +194,16 @@ public final class Prefetcher implements AutoCloseable {
         long startedNanos = System.nanoTime();
         String error = "";
         List<BlobRef> batch = new ArrayList<>();
+        long[] batchBytes = {0};
         int parts = g.nodeParts();
         for (int part = 0; part < parts && error.isEmpty(); part++) {
             boolean whole = g.forEachNodeIn(part, (path, node) -> {
                 if (!node.isDirectory() && node.size() > 0) {
                     BlobRef ref = content.ref(BlobKey.of(path, node.etag()), node.size(), node.contentMd5());
-                    if (missingBytes(ref) > 0) {
+                    long missing = missingBytes(ref);
+                    if (missing > 0) {
                         batch.add(ref);
+                        batchBytes[0] += missing;
                     }
                 }
                 return !isClosed();
@@ -210,12 +213,11 @@ public final class Prefetcher implements AutoCloseable {
                 break;
             }
             if (batch.size() >= BATCH || part == parts - 1) {
-                for (BlobRef ref : batch) {
-                    blobsToFetch.incrementAndGet();
-                    bytesToFetch.addAndGet(missingBytes(ref));
-                }
+                blobsToFetch.addAndGet(batch.size());
+                bytesToFetch.addAndGet(batchBytes[0]);
                 error = fetchAll(batch);
                 batch.clear();
+                batchBytes[0] = 0;
             }
         }
         lastError.set(error);

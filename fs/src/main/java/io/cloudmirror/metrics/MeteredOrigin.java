@@ -46,9 +46,19 @@ final class MeteredOrigin implements BlobOrigin {
 
     @Override
     public int read(String name, String etag, long offset, ByteBuffer dst) throws OriginException {
+        return (int) metered(() -> origin.read(name, etag, offset, dst));
+    }
+
+    @Override
+    public long read(String name, String etag, long offset, ByteBuffer[] dsts) throws OriginException {
+        return metered(() -> origin.read(name, etag, offset, dsts));
+    }
+
+    /** One read of the origin, counted as a request, its bytes, or its error. */
+    private long metered(Read read) throws OriginException {
         metrics.originRequests.labelValues(subvolume, "read").inc();
         try {
-            int n = origin.read(name, etag, offset, dst);
+            long n = read.run();
             if (n > 0) {
                 metrics.originReadBytes.labelValues(subvolume).inc(n);
             }
@@ -59,19 +69,9 @@ final class MeteredOrigin implements BlobOrigin {
         }
     }
 
-    @Override
-    public long read(String name, String etag, long offset, ByteBuffer[] dsts) throws OriginException {
-        metrics.originRequests.labelValues(subvolume, "read").inc();
-        try {
-            long n = origin.read(name, etag, offset, dsts);
-            if (n > 0) {
-                metrics.originReadBytes.labelValues(subvolume).inc(n);
-            }
-            return n;
-        } catch (OriginException e) {
-            metrics.originErrors.labelValues(subvolume, "read", Metrics.kind(e)).inc();
-            throw e;
-        }
+    @FunctionalInterface
+    private interface Read {
+        long run() throws OriginException;
     }
 
     @Override
