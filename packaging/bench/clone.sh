@@ -3,8 +3,12 @@
 #   raw     parallel ranged GETs with curl (8 MiB ranges, 4 and 8 at a time; the best is the limit)
 #   dd      for reference, a cold sequential read of the mounted file (dd bs=1M), as read-path.sh measures it
 #   clone   cloudmirror clone of the subvolume holding the blob: empty block cache (remounted with its blocks
-#           removed), page cache dropped, into a fresh directory on the local disk (written and verified)
-#   cached  the same clone with the blob in the block cache (prefetched by the first clone's reads)
+#           removed), page cache dropped, into a fresh directory on the local disk (written and verified);
+#           it reads straight from the origin (the clone runs as root, so it can read the daemon's config)
+#   mount   the same with --through-mount: every byte read through the mount, as a user who cannot read the
+#           daemon's configuration clones
+#   cached  the clone with the whole blob in the block cache (read once through the mount first), page cache
+#           dropped: it reads the daemon's block files
 # and prints the medians and the ratio clone / raw; the target is clone >= 80% of raw.
 #
 # Needs root (drop_caches, FUSE), curl, python3, and a built tree (mvn -B -o package -DskipTests).
@@ -95,7 +99,7 @@ mount_it
 for _ in $(seq 1 600); do [ -f "$MNT/large/large/blob.bin" ] && break; sleep 0.5; done
 [ -f "$MNT/large/large/blob.bin" ] || die "the blob never appeared; see $LOG"
 
-clone_it() { "$root/packaging/cloudmirror" clone ${CLONE_OPTS:-} large "$WORK/copy" > "$WORK/clone.out"; }
+clone_it() { "$root/packaging/cloudmirror" clone ${CLONE_OPTS:-} "$@" large "$WORK/copy" > "$WORK/clone.out"; }
 cold_mount() { umount_it; rm -rf "$WORK/cache/blocks"; mount_it; ls "$MNT/large/large" > /dev/null; drop; }
 echo "name,rep,seconds" > "$CSV"
 rm -rf "$WORK/copy"; clone_it; rm -rf "$WORK/copy" # unmeasured: the daemon's JIT warms up on the read path, the clone JVM on its own
@@ -110,9 +114,19 @@ for rep in $(seq 1 "$REPS"); do
     sed 's/^/    /' "$WORK/clone.out"
     cmp -s "$WORK/copy/large/blob.bin" "$CORPUS/large/blob.bin" || die "the clone differs from the blob"
     rm -rf "$WORK/copy"
+    cold_mount
+    timed mount "$rep" clone_it --through-mount
+    sed 's/^/    /' "$WORK/clone.out"
+    cmp -s "$WORK/copy/large/blob.bin" "$CORPUS/large/blob.bin" || die "the clone through the mount differs from the blob"
+    rm -rf "$WORK/copy"
+    cold_mount
+    cat "$MNT/large/large/blob.bin" > /dev/null
     drop
     timed cached "$rep" clone_it
     sed 's/^/    /' "$WORK/clone.out"
+    grep -q ", 0 from the origin" "$WORK/clone.out" \
+        || die "the cached clone read from the origin: $(cat "$WORK/clone.out")"
+    cmp -s "$WORK/copy/large/blob.bin" "$CORPUS/large/blob.bin" || die "the cached clone differs from the blob"
     rm -rf "$WORK/copy"
 done
 python3 - "$CSV" "$LARGE_BYTES" <<'EOF'
@@ -122,7 +136,7 @@ med = {n: statistics.median(float(r["seconds"]) for r in rows if r["name"] == n)
 mib = {n: size / s / 2**20 for n, s in med.items()}
 raw = max(mib["raw4"], mib["raw8"])
 print(f"median MiB/s: raw4 {mib['raw4']:.1f}, raw8 {mib['raw8']:.1f}, dd (cold) {mib['dd']:.1f}, clone (cold) {mib['clone']:.1f}, "
-      f"clone (block cache) {mib['cached']:.1f}")
+      f"clone --through-mount (cold) {mib['mount']:.1f}, clone (block cache) {mib['cached']:.1f}")
 ratio = mib["clone"] / raw
 print(f"clone / raw = {ratio:.0%} (target >= 80%): {'OK' if ratio >= 0.8 else 'BELOW TARGET'}")
 EOF

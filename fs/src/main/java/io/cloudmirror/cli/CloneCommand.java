@@ -1,13 +1,21 @@
 package io.cloudmirror.cli;
 
+import io.cloudmirror.blocks.BlockFileReader;
 import io.cloudmirror.clone.CloneException;
+import io.cloudmirror.clone.CloneSource;
 import io.cloudmirror.clone.Cloner;
 import io.cloudmirror.clone.MountedTree;
+import io.cloudmirror.clone.OriginTree;
+import io.cloudmirror.config.ConfigException;
+import io.cloudmirror.config.ConfigLoader;
+import io.cloudmirror.config.SubvolumeConfig;
 import io.cloudmirror.control.ControlClient;
 import io.cloudmirror.control.ControlProtocol.ManifestEntry;
 import io.cloudmirror.control.ControlProtocol.Request;
 import io.cloudmirror.control.ControlProtocol.Response;
 import io.cloudmirror.control.ControlProtocol.SubvolumeState;
+import io.cloudmirror.origin.BlobOrigin;
+import io.cloudmirror.sync.Origins;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -29,9 +37,12 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code cloudmirror clone SUBVOLUME|MOUNTPOINT DEST}: copies the published tree of one subvolume of a
  * running mount into DEST as plain, writable files ({@link Cloner}). The tree comes from the daemon (its
- * control socket's manifest: paths, sizes, times, MD5s, tags of the published generation), the bytes through
- * the mount, so cached blocks are reused. Progress on stderr on a terminal (or with {@code --progress}). Exit 0
- * when the copy is complete, 1 when it was refused or files failed (run it again to resume), 2 for bad usage.
+ * control socket's manifest: paths, sizes, times, ETags, MD5s, tags of the published generation). The bytes
+ * come from the daemon's block cache files and, for the blocks it lacks, straight from the origin
+ * ({@link OriginTree}) when this process can read the daemon's configuration, secrets and cache directory;
+ * otherwise, or with {@code --through-mount}, through the mount ({@link MountedTree}). Progress on stderr on a
+ * terminal (or with {@code --progress}). Exit 0 when the copy is complete, 1 when it was refused or files
+ * failed (run it again to resume), 2 for bad usage.
  */
 @Command(name = "clone", mixinStandardHelpOptions = true,
         description = "Copy the published tree of a subvolume into DEST as plain, writable files (resumable).")
@@ -55,6 +66,10 @@ final class CloneCommand implements Callable<Integer> {
 
     @Option(names = "--progress", description = "show progress even when not on a terminal")
     boolean progress;
+
+    @Option(names = "--through-mount", description = "read every file through the mount, not from the origin "
+            + "and the block cache directly")
+    boolean throughMount;
 
     @Override
     public Integer call() throws Exception {
@@ -112,7 +127,9 @@ final class CloneCommand implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
-        Cloner cloner = new Cloner(new MountedTree(Path.of(state.path())), pool,
+        OriginTree direct = throughMount ? null : direct(s.daemon(), state, System.err);
+        CloneSource source = direct != null ? direct : new MountedTree(Path.of(state.path()));
+        Cloner cloner = new Cloner(source, pool,
                 new Cloner.Options(parallel, Cloner.Options.DEFAULT_CHUNK, force), mirrors, CloneCommand::usable);
         boolean tty = System.console() != null;
         ScheduledExecutorService ticker = null;
@@ -140,6 +157,9 @@ final class CloneCommand implements Callable<Integer> {
         } finally {
             stop(ticker, tty);
             pool.shutdownNow();
+            if (direct != null) {
+                direct.close();
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         if (!report.xattrs()) {
@@ -155,11 +175,52 @@ final class CloneCommand implements Callable<Integer> {
             System.err.println("run the same command again to resume: copied files are kept and skipped");
             return 1;
         }
-        System.out.printf(Locale.ROOT, "%s: generation %d cloned into %s: %s files (%s) in %.1fs, %s/s%s%n", name,
+        System.out.printf(Locale.ROOT, "%s: generation %d cloned into %s: %s files (%s) in %.1fs, %s/s%s; %s%n", name,
                 generation, dest.toAbsolutePath().normalize(), Human.count(report.files()), Human.bytes(report.bytes()),
                 seconds, Human.bytes(Math.round(report.bytes() / Math.max(seconds, 0.001))),
-                report.resumed() > 0 ? "; " + Human.count(report.resumed()) + " already copied by an earlier run" : "");
+                report.resumed() > 0 ? "; " + Human.count(report.resumed()) + " already copied by an earlier run" : "",
+                direct == null ? "read through the mount" : "read " + Human.bytes(direct.bytesFromCache())
+                        + " from the block cache, " + Human.bytes(direct.bytesFromOrigin()) + " from the origin");
         return 0;
+    }
+
+    /**
+     * Reading without the mount, as the daemon would: its configuration (the file or directory it was mounted
+     * from) gives the origin and the secrets, its cache directory the blocks it holds. Null, after saying why
+     * on {@code err}, when this process cannot (the configuration or a secret is unreadable here, or was edited
+     * in a way the daemon has not applied): the clone then reads through the mount.
+     */
+    static OriginTree direct(Daemons.Running daemon, SubvolumeState state, PrintStream err) {
+        String why;
+        if (state.configIssue() != null && !state.configIssue().isEmpty()) {
+            why = "its configuration was edited since it was mounted";
+        } else {
+            try {
+                SubvolumeConfig config = ConfigLoader.forThisProcess().load(Path.of(daemon.status().daemon().source()))
+                        .subvolumes().stream().filter(c -> c.name().equals(state.name())).findFirst().orElse(null);
+                if (config == null) {
+                    why = "its configuration file no longer names it";
+                } else {
+                    BlobOrigin origin = Origins.open(config, System::getenv);
+                    BlockFileReader blocks = null;
+                    if (state.cacheDirectory() != null) {
+                        try {
+                            blocks = BlockFileReader.open(Path.of(state.cacheDirectory(), "blocks"));
+                        } catch (IOException e) {
+                            err.println("cloudmirror: not reusing the block cache of " + state.name() + " ("
+                                    + e.getMessage() + "); reading every file from the origin");
+                        }
+                    }
+                    return new OriginTree(origin, blocks);
+                }
+            } catch (ConfigException e) {
+                why = "its configuration does not load here: " + e.getMessage().lines().findFirst().orElse("");
+            } catch (IOException | RuntimeException e) {
+                why = e.getMessage();
+            }
+        }
+        err.println("cloudmirror: reading " + state.name() + " through the mount (slower): " + why);
+        return null;
     }
 
     private static void stop(ScheduledExecutorService ticker, boolean tty) {

@@ -178,7 +178,8 @@ final class DaemonControl implements ControlServer.Handler {
                 iso(s.lastAttempt()), iso(scheduler.nextSync()),
                 scheduler.nextReason().map(x -> x.name().toLowerCase(Locale.ROOT)).orElse(null), s.running(),
                 s.phase().name().toLowerCase(Locale.ROOT), scheduler.frequency().expression(), g.number(), g.files(),
-                g.bytes(), r.cache().cachedBytes(), g.skippedTotal(), skipped, s.lastError(), live.issue(c.name()));
+                g.bytes(), r.cache().cachedBytes(), g.skippedTotal(), skipped, s.lastError(), live.issue(c.name()),
+                c.cache().directory().toString());
     }
 
     private static String iso(Optional<Instant> t) {

@@ -81,7 +81,7 @@ public final class Cloner {
     public record Report(long files, long bytes, long copied, long resumed, List<String> failures, boolean xattrs) {
     }
 
-    private static final int IO_BUFFER = 1 << 20;
+    private static final int IO_BUFFER = 8 << 20;
     /** One read buffer per pool thread. */
     private static final ThreadLocal<ByteBuffer> BUFFERS = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(IO_BUFFER));
 

@@ -133,13 +133,14 @@ public final class ControlProtocol {
      * @param skippedByReason   the same, by reason
      * @param lastError         the last failed sync's error, empty after a success
      * @param configIssue       what of an edited configuration could not be applied (needs a remount, or invalid)
+     * @param cacheDirectory    the subvolume's cache directory (its index and block files)
      */
     public record SubvolumeState(String name, String mountpoint, String path, String backendConnection,
                                  String connectionDetail, String connectionCheckedAt, String lastSync,
                                  String lastAttempt, String nextSync, String nextSyncReason, boolean syncing,
                                  String phase, String frequency, long generation, long blobs, long bytes,
                                  long cached, long skipped, Map<String, Long> skippedByReason, String lastError,
-                                 String configIssue) {
+                                 String configIssue, String cacheDirectory) {
     }
 
     /**

@@ -18,7 +18,8 @@ class StatusTableTest {
                                         String reason, boolean syncing, long blobs, long bytes, long skipped,
                                         String error, String issue) {
         return new SubvolumeState(name, "/data", "/data/" + name, conn, detail, null, lastSync, null, nextSync, reason,
-                syncing, syncing ? "listing" : "idle", "@hourly", 1, blobs, bytes, 0, skipped, Map.of(), error, issue);
+                syncing, syncing ? "listing" : "idle", "@hourly", 1, blobs, bytes, 0, skipped, Map.of(), error, issue,
+                "/var/cache/cloudmirror/" + name);
     }
 
     @Test

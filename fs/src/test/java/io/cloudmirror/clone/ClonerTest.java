@@ -87,23 +87,13 @@ class ClonerTest {
         }
     }
 
-    /** Reads pinned to the manifest's ETag, as the mount does; paths in {@link #failing} fail. */
+    /** Reads pinned to the manifest's ETag, as a clone without the mount does; paths in {@link #failing} fail. */
     private final CloneSource source = entry -> {
         opens.computeIfAbsent(entry.path(), k -> new AtomicInteger()).incrementAndGet();
         if (failing.contains(entry.path())) {
             throw new IOException("injected failure");
         }
-        return new CloneSource.Reader() {
-            @Override
-            public int read(ByteBuffer dst, long position) throws IOException {
-                int n = origin.read(entry.path(), entry.etag(), position, dst);
-                return n == 0 ? -1 : n;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        return new OriginTree(origin, null).open(entry);
     };
 
     private Cloner cloner(Cloner.Options options) {

@@ -35,7 +35,8 @@ class ControlProtocolTest {
     void responsesRoundTripAndSkipUnsetFields() {
         SubvolumeState s = new SubvolumeState("media", "/data", "/data/mirrorSubDir", "Connected", "",
                 "2026-03-10T10:15:00Z", "2026-03-10T10:15:00Z", null, "2026-03-10T11:00:00Z", "schedule", false, "idle",
-                "@hourly", 3, 1200, 5_000_000, 0, 2, Map.of("dot_component", 2L), "", "");
+                "@hourly", 3, 1200, 5_000_000, 0, 2, Map.of("dot_component", 2L), "", "",
+                "/var/cache/cloudmirror/media");
         Response status = Response.status(new ControlProtocol.DaemonInfo(42, "/data", "/etc/m.yaml", "1", "t", null),
                 List.of(s));
         String line = ControlProtocol.write(status);

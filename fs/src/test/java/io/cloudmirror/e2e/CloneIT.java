@@ -9,8 +9,11 @@ import com.azure.core.util.Context;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.options.BlobParallelUploadOptions;
 import io.cloudmirror.origin.Azurite;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,6 +96,8 @@ class CloneIT {
             Sh.Result r = clone("media", copy.toString());
             assertEquals(0, r.exit(), r + "\nlog:\n" + m.logText());
             assertTrue(r.out().startsWith("media: generation 1 cloned into " + copy + ": " + FILES + " files"), r.out());
+            assertTrue(r.out().contains(" from the block cache, ") && r.out().contains(" from the origin"),
+                    "root reads the daemon's configuration: the clone reads without the mount: " + r.out());
             assertEquals(expected, listing(copy), "same tree, sizes, mtimes, bytes and tags");
             assertTrue(Files.isWritable(copy.resolve("aaa/big.bin")));
             Files.writeString(copy.resolve("d0/new.txt"), "a writable copy");
@@ -115,6 +120,52 @@ class CloneIT {
             Sh.Result again = clone(m.mountpoint.resolve("mirrorSubDir").toString(), resumed.toString());
             assertEquals(0, again.exit(), again.toString());
             assertEquals(expected, listing(resumed), "the resumed clone is exact");
+        }
+    }
+
+    @Test
+    void readsTheBlockCacheAndTheOriginDirectlyOrElseThroughTheMount() throws Exception {
+        try (MirrorMount m = mount()) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (!m.logText().contains("prefetch pass done") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(m.logText().contains("prefetch pass done"), m.logText());
+            String expected = listing(m.mountpoint.resolve("mirrorSubDir"));
+
+            // everything is prefetched: the clone reads only the daemon's block files
+            Sh.Result cached = clone("media", tmp.resolve("cached").toString());
+            assertEquals(0, cached.exit(), cached.toString());
+            assertTrue(cached.out().contains(" from the block cache, 0 from the origin"), cached.out());
+            assertEquals(expected, listing(tmp.resolve("cached")));
+
+            // a block file that fails its checks is read from the origin instead (exactly that 1 MiB block)
+            Sh.Result block = Sh.bash(m.cache, "find blocks -type f -size 1028k | head -n 1");
+            Path corrupt = m.cache.resolve(block.out().strip());
+            assertTrue(Files.isRegularFile(corrupt), block.toString());
+            try (FileChannel ch = FileChannel.open(corrupt, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+                ByteBuffer one = ByteBuffer.allocate(1);
+                ch.read(one, 10_000);
+                ch.write(ByteBuffer.wrap(new byte[] {(byte) ~one.get(0)}), 10_000);
+            }
+            Sh.Result healed = clone("media", tmp.resolve("healed").toString());
+            assertEquals(0, healed.exit(), healed.toString());
+            assertTrue(healed.out().contains(" from the block cache, 1Mi from the origin"), healed.out());
+            assertEquals(expected, listing(tmp.resolve("healed")));
+
+            Sh.Result mounted = clone("--through-mount", "media", tmp.resolve("mounted").toString());
+            assertEquals(0, mounted.exit(), mounted.toString());
+            assertTrue(mounted.out().strip().endsWith("; read through the mount"), mounted.out());
+            assertEquals(expected, listing(tmp.resolve("mounted")));
+
+            // a user who cannot read the daemon's secret clones through the mount, told why
+            Files.delete(m.dir.resolve("account.key"));
+            Sh.Result fallback = clone("media", tmp.resolve("fallback").toString());
+            assertEquals(0, fallback.exit(), fallback.toString());
+            assertTrue(fallback.err().contains("cloudmirror: reading media through the mount (slower): ")
+                    && fallback.err().contains("account.key"), fallback.toString());
+            assertTrue(fallback.out().strip().endsWith("; read through the mount"), fallback.out());
+            assertEquals(expected, listing(tmp.resolve("fallback")));
         }
     }
 

@@ -16,7 +16,9 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -194,7 +196,13 @@ public final class Origins {
         String where;
         if (auth.secretFile() != null) {
             where = "spec.authentication.secretFile " + auth.secretFile();
-            value = Files.readString(auth.secretFile(), StandardCharsets.UTF_8);
+            try {
+                value = Files.readString(auth.secretFile(), StandardCharsets.UTF_8);
+            } catch (NoSuchFileException e) {
+                throw new IOException(config.name() + ": " + where + " does not exist", e);
+            } catch (AccessDeniedException e) {
+                throw new IOException(config.name() + ": " + where + " is not readable by this user", e);
+            }
             exposure(auth.secretFile()).ifPresent(w -> warnings.accept(config.name() + ": " + w));
         } else {
             where = "spec.authentication.secretEnv " + auth.secretEnv();
