@@ -49,6 +49,8 @@ final class DaemonControl implements ControlServer.Handler {
     static final Duration PROBE_MAX_AGE = Duration.ofSeconds(5);
     static final Duration PROBE_WAIT = Duration.ofSeconds(2);
     static final Duration PROGRESS_EVERY = Duration.ofMillis(250);
+    /** How often a followed sync is looked at: its end is answered this soon, progress only every 250 ms. */
+    private static final Duration CHECK_EVERY = Duration.ofMillis(10);
     static final int MANIFEST_BATCH = 1000;
 
     private final Supplier<DaemonInfo> info;
@@ -200,6 +202,7 @@ final class DaemonControl implements ControlServer.Handler {
             out.send(Response.accepted(info.get(), selected.stream().map(r -> r.config().name()).toList()));
             return;
         }
+        long nextProgress = System.nanoTime();
         while (true) {
             boolean finished = true;
             List<SyncProgress> progress = new ArrayList<>();
@@ -211,9 +214,12 @@ final class DaemonControl implements ControlServer.Handler {
             if (finished) {
                 break;
             }
-            out.send(Response.progress(progress));
+            if (System.nanoTime() - nextProgress >= 0) {
+                out.send(Response.progress(progress));
+                nextProgress = System.nanoTime() + PROGRESS_EVERY.toNanos();
+            }
             try {
-                Thread.sleep(PROGRESS_EVERY.toMillis());
+                Thread.sleep(CHECK_EVERY.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

@@ -8,6 +8,7 @@ import com.azure.core.http.HttpClient;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
 import com.azure.core.http.policy.HttpLogDetailLevel;
 import com.azure.core.http.policy.HttpLogOptions;
+import com.azure.core.http.rest.PagedResponse;
 import com.azure.core.util.Configuration;
 import com.azure.core.util.Context;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
@@ -31,6 +32,9 @@ import java.net.URL;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -55,6 +59,8 @@ public final class AzureBlobOrigin implements BlobOrigin {
     static final BlobServiceVersion SERVICE_VERSION = BlobServiceVersion.V2025_01_05;
 
     private static final int LIST_PAGE_SIZE = 5000;
+    /** Parts of a container listed at once (see {@link ParallelListing}). */
+    private static final int LIST_THREADS = 4;
     private static final String STORAGE_SCOPE = "https://storage.azure.com/.default";
 
     private final AzureSettings settings;
@@ -213,21 +219,15 @@ public final class AzureBlobOrigin implements BlobOrigin {
 
     @Override
     public void list(String prefix, BlobSink sink) throws OriginException {
-        ListBlobsOptions options = new ListBlobsOptions()
-                .setPrefix(prefix == null || prefix.isEmpty() ? null : prefix)
-                .setMaxResultsPerPage(LIST_PAGE_SIZE)
-                .setDetails(new BlobListDetails().setRetrieveMetadata(true).setRetrieveTags(settings.includeTags()));
-        try {
-            for (var page : container.listBlobs(options, null).iterableByPage()) {
-                for (com.azure.storage.blob.models.BlobItem item : page.getValue()) {
-                    BlobItem listed = toItem(item);
-                    try {
-                        sink.accept(listed);
-                    } catch (RuntimeException sinkFailure) {
-                        throw new SinkFailure(sinkFailure);
-                    }
-                }
+        BlobSink guarded = item -> {
+            try {
+                sink.accept(item);
+            } catch (RuntimeException sinkFailure) {
+                throw new SinkFailure(sinkFailure);
             }
+        };
+        try {
+            ParallelListing.list(prefix == null ? "" : prefix, listings, LIST_THREADS, guarded);
         } catch (SinkFailure e) {
             // The caller's own unchecked failure is not an origin failure: rethrow it unchanged.
             throw (RuntimeException) e.getCause();
@@ -240,6 +240,53 @@ public final class AzureBlobOrigin implements BlobOrigin {
             throw AzureErrors.map("listing " + displayName, e, false, settings.credential());
         }
     }
+
+    /** What {@link ParallelListing} asks of the service, through the SDK. */
+    private final ParallelListing.Service listings = new ParallelListing.Service() {
+        @Override
+        public ParallelListing.Level level(String prefix) {
+            var page = container.listBlobsByHierarchy("/", options(prefix), null).iterableByPage().iterator().next();
+            List<BlobItem> blobs = new ArrayList<>();
+            List<String> prefixes = new ArrayList<>();
+            for (com.azure.storage.blob.models.BlobItem item : page.getValue()) {
+                if (Boolean.TRUE.equals(item.isPrefix())) {
+                    prefixes.add(item.getName());
+                } else {
+                    blobs.add(toItem(item));
+                }
+            }
+            return new ParallelListing.Level(blobs, prefixes, page.getContinuationToken() == null);
+        }
+
+        @Override
+        public Iterable<List<BlobItem>> flat(String prefix) {
+            var pages = container.listBlobs(options(prefix), null).iterableByPage();
+            return () -> new Iterator<>() {
+                private final Iterator<PagedResponse<com.azure.storage.blob.models.BlobItem>> it = pages.iterator();
+
+                @Override
+                public boolean hasNext() {
+                    return it.hasNext();
+                }
+
+                @Override
+                public List<BlobItem> next() {
+                    List<BlobItem> out = new ArrayList<>();
+                    for (com.azure.storage.blob.models.BlobItem item : it.next().getValue()) {
+                        out.add(toItem(item));
+                    }
+                    return out;
+                }
+            };
+        }
+
+        private ListBlobsOptions options(String prefix) {
+            return new ListBlobsOptions()
+                    .setPrefix(prefix.isEmpty() ? null : prefix)
+                    .setMaxResultsPerPage(LIST_PAGE_SIZE)
+                    .setDetails(new BlobListDetails().setRetrieveMetadata(true).setRetrieveTags(settings.includeTags()));
+        }
+    };
 
     private BlobItem toItem(com.azure.storage.blob.models.BlobItem item) {
         BlobItemProperties p = item.getProperties();
