@@ -57,7 +57,6 @@ record Daemons(Path runtimeDir, List<Daemons.Running> running) {
         return new Daemons(runtimeDir, List.copyOf(out));
     }
 
-    /** The message for "nothing runs", naming where we looked. */
     /**
      * The running daemons' subvolumes that {@code target} names (all when null), as the commands that talk to
      * a daemon want them; an empty list after saying on {@code err} why there are none (no daemon runs, or
@@ -78,6 +77,7 @@ record Daemons(Path runtimeDir, List<Daemons.Running> running) {
         return selected;
     }
 
+    /** The message for "nothing runs", naming where we looked. */
     String noneRunning() {
         String msg = "no cloudmirror daemon is running (no control socket in " + runtimeDir + " answers)";
         if (!RuntimePaths.isRoot()) {
