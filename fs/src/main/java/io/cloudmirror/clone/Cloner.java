@@ -57,10 +57,21 @@ public final class Cloner {
         public static final int DEFAULT_PARALLELISM = 8;
         public static final int DEFAULT_CHUNK = 64 << 20;
 
+        /** All read buffers together, one per reading thread (direct memory, bounded like the heap). */
+        static final int BUFFERS_BUDGET = 64 << 20;
+
         public Options {
             if (parallelism < 1 || chunkSize < 4096) {
                 throw new IllegalArgumentException("parallelism >= 1 and chunkSize >= 4096 expected");
             }
+        }
+
+        /**
+         * Bytes one read asks for: 8 MiB, less when so many reads run at once that their buffers together would
+         * pass {@link #BUFFERS_BUDGET}.
+         */
+        int readSize() {
+            return Math.max(64 << 10, Math.min(8 << 20, BUFFERS_BUDGET / parallelism));
         }
     }
 
@@ -81,9 +92,8 @@ public final class Cloner {
     public record Report(long files, long bytes, long copied, long resumed, List<String> failures, boolean xattrs) {
     }
 
-    private static final int IO_BUFFER = 8 << 20;
     /** One read buffer per pool thread. */
-    private static final ThreadLocal<ByteBuffer> BUFFERS = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(IO_BUFFER));
+    private final ThreadLocal<ByteBuffer> buffers;
 
     private final CloneSource source;
     private final ExecutorService pool;
@@ -110,6 +120,7 @@ public final class Cloner {
         this.options = options;
         this.mirrors = List.copyOf(mirrors);
         this.freeSpace = freeSpace;
+        this.buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(options.readSize()));
     }
 
     public Progress progress() {
@@ -335,7 +346,7 @@ public final class Cloner {
         }
 
         private void copy(CloneSource.Reader reader, long from, long to) throws IOException {
-            ByteBuffer buf = BUFFERS.get();
+            ByteBuffer buf = buffers.get();
             long pos = from;
             while (pos < to) {
                 buf.clear().limit((int) Math.min(buf.capacity(), to - pos));
@@ -369,7 +380,7 @@ public final class Cloner {
                 }
                 digesting = true;
             }
-            ByteBuffer buf = BUFFERS.get();
+            ByteBuffer buf = buffers.get();
             while (true) {
                 int k;
                 synchronized (this) {

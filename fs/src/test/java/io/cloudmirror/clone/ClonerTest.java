@@ -101,6 +101,16 @@ class ClonerTest {
     }
 
     @Test
+    void readBuffersStayWithinTheirBudgetHoweverManyReadsRun() {
+        assertEquals(8 << 20, new Cloner.Options(8, Cloner.Options.DEFAULT_CHUNK, false).readSize());
+        for (int parallelism : new int[] {1, 9, 64, 256}) {
+            int size = new Cloner.Options(parallelism, Cloner.Options.DEFAULT_CHUNK, false).readSize();
+            assertTrue((long) size * parallelism <= Cloner.Options.BUFFERS_BUDGET && size >= 64 << 10,
+                    parallelism + " reads of " + size + " bytes");
+        }
+    }
+
+    @Test
     void copiesTreeBytesTimesAndTagsExactly() throws Exception {
         Path dest = tmp.resolve("copy");
         Cloner cloner = cloner(SMALL_CHUNKS);
