@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * builds a page while the client waits, then the client parses it while the service waits. Split by the
  * first path component under the prefix, the chains of the parts overlap. One hierarchical request ({@code /}
  * as delimiter) shows that level; when it fits in one page and has from 2 to {@link #MAX_PARTS} sub-prefixes,
- * its blobs are delivered and each sub-prefix is listed flat by a worker, {@code threads} at a time. Otherwise
- * the prefix is listed flat as one chain, as without this class.
+ * its blobs are delivered and each sub-prefix is listed flat by a worker, {@code threads} at a time. A level
+ * that fits in one page and has no sub-prefix is the whole listing. Otherwise the prefix is listed flat as
+ * one chain, as without this class.
  *
  * <p>Pages reach the sink on the calling thread, one item at a time, in no particular order across parts;
  * every name is delivered once. The first failure of a part stops the others and is rethrown as it was.
@@ -53,6 +54,10 @@ final class ParallelListing {
      */
     static void list(String prefix, Service service, int threads, BlobOrigin.BlobSink sink) throws IOException {
         Level level = service.level(prefix);
+        if (level.complete() && level.prefixes().isEmpty()) {
+            deliver(level.blobs(), sink);
+            return;
+        }
         List<String> parts = parts(level);
         if (parts.isEmpty()) {
             for (List<BlobItem> page : service.flat(prefix)) {

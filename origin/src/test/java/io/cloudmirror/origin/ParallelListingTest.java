@@ -128,6 +128,10 @@ class ParallelListingTest {
         assertEquals(new ArrayList<>(big.blobs.keySet()), list(big, ""));
         assertEquals(List.of(""), big.flatCalls);
 
+        FakeService flat = new FakeService(100, "a", "b", "c d");
+        assertEquals(List.of("a", "b", "c d"), list(flat, ""));
+        assertEquals(List.of(), flat.flatCalls, "a first level of one page and no sub-prefix is the whole listing");
+
         FakeService one = new FakeService(100, "only/a", "only/b", "only/c");
         assertEquals(List.of("only/a", "only/b", "only/c"), list(one, ""));
         assertEquals(List.of(""), one.flatCalls, "one sub-prefix: nothing to split");
