@@ -169,30 +169,11 @@ class ContainerChangesDuringSyncIT {
     /** Every file path under the subvolume. */
     private static TreeSet<String> tree(MirrorFileSystem fs) throws FsException {
         TreeSet<String> out = new TreeSet<>();
-        walk(fs, "", out);
-        return out;
-    }
-
-    private static void walk(MirrorFileSystem fs, String rel, TreeSet<String> out) throws FsException {
-        long dh = fs.opendir(rel.isEmpty() ? "/m" : "/m/" + rel);
-        List<String[]> children = new ArrayList<>();
-        try {
-            fs.readdir(dh, 0, (name, inode, directory, next) -> {
-                if (!name.equals(".") && !name.equals("..")) {
-                    children.add(new String[] {name, Boolean.toString(directory)});
-                }
-                return true;
-            });
-        } finally {
-            fs.releasedir(dh);
-        }
-        for (String[] ch : children) {
-            String path = rel.isEmpty() ? ch[0] : rel + "/" + ch[0];
-            if (Boolean.parseBoolean(ch[1])) {
-                walk(fs, path, out);
-            } else {
+        MirrorHarness.walk(fs, "/m", "", (path, directory) -> {
+            if (!directory) {
                 out.add(path);
             }
-        }
+        });
+        return out;
     }
 }

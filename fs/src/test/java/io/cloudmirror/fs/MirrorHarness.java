@@ -231,8 +231,26 @@ final class MirrorHarness implements AutoCloseable {
     }
 
     private void walk(String rel, Map<String, Boolean> seen) throws FsException {
-        String path = rel.isEmpty() ? SUB : SUB + "/" + rel;
-        long dh = fs.opendir(path);
+        walk(fs, SUB, rel, (child, isDir) -> {
+            if (seen.put(child, isDir) != null) {
+                fail("listed twice: " + child);
+            }
+            assertEquals(isDir, fs.getattr(SUB + "/" + child).isDirectory(), "kind of " + child);
+        });
+    }
+
+    /** Hears of one entry a {@link #walk(MirrorFileSystem, String, String, Entry)} found. */
+    @FunctionalInterface
+    interface Entry {
+        void found(String path, boolean directory) throws FsException;
+    }
+
+    /**
+     * Walks the tree under {@code root} of {@code fs} through opendir and readdir, depth first: each entry's
+     * path relative to {@code root} (below {@code rel}) goes to {@code entry} before the walk enters it.
+     */
+    static void walk(MirrorFileSystem fs, String root, String rel, Entry entry) throws FsException {
+        long dh = fs.opendir(rel.isEmpty() ? root : root + "/" + rel);
         List<String[]> children = new ArrayList<>();
         try {
             fs.readdir(dh, 0, (name, inode, directory, next) -> {
@@ -247,12 +265,9 @@ final class MirrorHarness implements AutoCloseable {
         for (String[] c : children) {
             String child = rel.isEmpty() ? c[0] : rel + "/" + c[0];
             boolean isDir = Boolean.parseBoolean(c[1]);
-            if (seen.put(child, isDir) != null) {
-                fail("listed twice: " + child);
-            }
-            assertEquals(isDir, fs.getattr(SUB + "/" + child).isDirectory(), "kind of " + child);
+            entry.found(child, isDir);
             if (isDir) {
-                walk(child, seen);
+                walk(fs, root, child, entry);
             }
         }
     }
