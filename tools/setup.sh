@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the quickstart need on a fresh Debian 12 machine, then builds.
-#   apt: fuse3 libfuse2 (jnr-fuse loads libfuse.so.2), attr (getfattr/setfattr), uuid-runtime (uuidgen),
+#   apt: fuse3 (fusermount3, and libfuse3-3, which the FUSE adapter binds), attr (getfattr/setfattr), uuid-runtime (uuidgen),
 #        procps (pgrep), curl (metrics scrape in tests), rclone (the peer the benchmark
 #        compares against, packaging/bench/); for the Debian package and its tests: debhelper (dpkg-buildpackage), lintian,
 #        man-db (man pages), systemd (systemd-analyze verify), mount and util-linux (unshare, nsenter,
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in fuse3 libfuse2 attr uuid-runtime procps python3 curl \
+for pkg in fuse3 libfuse3-3 attr uuid-runtime procps python3 curl \
            debhelper lintian man-db systemd mount util-linux maven openjdk-17-jdk-headless rclone; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done

@@ -98,7 +98,7 @@ final class Daemon {
             adapter = binding.join().serve(fs);
         } catch (RuntimeException e) {
             closeAll();
-            throw new IOException("cannot load libfuse (is the libfuse2 package installed?): " + e.getMessage(), e);
+            throw new IOException("cannot load libfuse 3 (is the libfuse3-3 package installed?): " + e.getMessage(), e);
         }
         invalidation.attach(adapter);
         String fsname = runtimes.size() == 1 ? runtimes.get(0).origin().displayName()

@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * Starts the daemon in the background and waits until its mount is live. libfuse always runs in the
- * foreground under jnr-fuse, so backgrounding is done here: the same JVM command line is started again
+ * foreground under libfuse, so backgrounding is done here: the same JVM command line is started again
  * with {@code -f} in a new session ({@code setsid}), its output going to the log file, and this process
  * waits for the ready file the daemon writes once the kernel serves the mount point. If the daemon
  * exits first, its last log lines are shown and the launch fails. Stateless.

@@ -30,7 +30,7 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
                            double entryTimeout, double negativeTimeout, boolean debug, List<String> ignored,
                            double readTimeout, MetricsEndpoint.Address metrics) {
 
-    /** Options libfuse 2 takes as they are. */
+    /** Options passed on to libfuse (FuseArgs drops, with a debug line, those of libfuse 2 that libfuse 3 has no more). */
     private static final Set<String> FUSE_FLAGS = Set.of("allow_other", "allow_root", "kernel_cache", "auto_cache",
             "async_read", "sync_read", "hard_remove", "intr", "large_read", "nonempty", "auto_unmount", "direct_io",
             "dev", "nodev", "suid", "nosuid", "exec", "noexec", "async", "sync", "atime", "noatime", "dirsync");
@@ -146,8 +146,6 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("ro", null);
         opts.put("default_permissions", null);
-        opts.put("use_ino", null);
-        opts.put("readdir_ino", null);
         opts.put("fsname", fsname.replace(",", "_"));
         opts.put("subtype", "cloudmirror");
         opts.put("auto_unmount", null);

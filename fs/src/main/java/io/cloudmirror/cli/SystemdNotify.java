@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * mount is live, {@code STOPPING=1} when it starts to unmount. Each message is one datagram to the AF_UNIX
  * socket that systemd names in {@code NOTIFY_SOCKET} for the main process of a {@code Type=notify} service
  * (a path, or an abstract name spelled with a leading {@code @}). Java has no AF_UNIX datagram sockets, so
- * libc's {@code socket}/{@code sendto} are called through jnr-ffi, which jnr-fuse already brings. Without
+ * libc's {@code socket}/{@code sendto} are called through jnr-ffi, which the FUSE adapter already uses. Without
  * {@code NOTIFY_SOCKET} nothing is sent. Stateless and thread-safe.
  */
 final class SystemdNotify {

@@ -1,53 +1,132 @@
 package io.cloudmirror.fuse;
 
 import io.cloudmirror.fs.Attributes;
+import io.cloudmirror.fs.FsException;
 import io.cloudmirror.fs.MirrorFileSystem;
 import com.kenai.jffi.MemoryIO;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.Struct;
-import jnr.ffi.types.dev_t;
-import jnr.ffi.types.gid_t;
-import jnr.ffi.types.mode_t;
-import jnr.ffi.types.off_t;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.uid_t;
-import ru.serce.jnrfuse.FuseFillDir;
-import ru.serce.jnrfuse.FuseStubFS;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.ErrorCodes;
 import ru.serce.jnrfuse.struct.FileStat;
-import ru.serce.jnrfuse.struct.FuseFileInfo;
 import ru.serce.jnrfuse.struct.Statvfs;
-import ru.serce.jnrfuse.struct.Timespec;
 
 /**
- * The jnr-fuse binding: one short method per FUSE operation, each calling the core and turning its
- * failures into errno through {@link Errno}. No exception escapes a callback. Every modifying operation
- * is refused with EROFS.
+ * The FUSE binding: libfuse 3's low-level API, one short method per operation, each resolving the kernel's
+ * node id to a path ({@link NodeTable}), calling the core and answering the kernel; failures become errno
+ * through {@link Errno}. No exception escapes a callback. Every modifying operation is refused with EROFS.
  *
- * <p>Thread-safe: libfuse calls these methods from its worker threads. Reads land directly in libfuse's
- * native buffer, with no copy through the Java heap.
+ * <p>What the low-level API gives over a path-based binding: directories are opened with {@code keep_cache}
+ * and {@code cache_readdir}, so the kernel serves a directory listed once from its own cache until a publish
+ * drops it ({@link #invalidate}); {@code readdirplus} hands the kernel each entry's attributes with the listing,
+ * so {@code ls -l} after a listing makes no lookups; reads of up to 1 MiB per request.
+ *
+ * <p>Thread-safe: libfuse calls the operations from its worker threads; each thread has its own scratch
+ * memory. {@link #mount} runs the session loop on the calling thread or on a thread of its own.
  */
-public final class FuseAdapter extends FuseStubFS {
+public final class FuseAdapter {
 
+    private static final Logger LOG = LoggerFactory.getLogger(FuseAdapter.class);
+    private static final MemoryIO NATIVE = MemoryIO.getInstance();
     private static final int BLOCK_SIZE = 4096;
     private static final int IO_SIZE = 128 * 1024;
-    private static final MemoryIO NATIVE = MemoryIO.getInstance();
+    private static final int NAME_MAX_BYTES = 4096;
+    /** {@code struct fuse_file_info}: the bit fields word and {@code fh}. */
+    private static final long FI_BITS = 4;
+    private static final long FI_FH = 16;
+    private static final int FI_DIRECT_IO = 1 << 1;
+    private static final int FI_KEEP_CACHE = 1 << 2;
+    private static final int FI_CACHE_READDIR = 1 << 6;
+    /**
+     * How many nodes the kernel may hold through readdirplus before listings go back to plain entries: each
+     * costs a {@link NodeTable} entry on the heap for as long as the kernel keeps the inode.
+     */
+    private static final int PLUS_NODE_BUDGET = 100_000;
+    /**
+     * libfuse's worker threads at most (its default): started as requests wait, kept once started. Each is
+     * a JVM thread named {@code fuse-worker-N} from its first request on.
+     */
+    public static final int WORKERS = 10;
+    private static final java.util.concurrent.atomic.AtomicInteger WORKER_NAMES = new java.util.concurrent.atomic.AtomicInteger();
 
-    private volatile MirrorFileSystem fs;
+    private final LibFuse3 fuse;
+    private final Runtime runtime;
+    private final int statSize;
+    private final Pointer ops;
+    private final List<Object> callbacks = new ArrayList<>();
+    private final NodeTable nodes = new NodeTable();
     private final KernelNotifier kernel = new KernelNotifier();
-    private final ThreadLocal<Pointer> direntStats;
+    private final ThreadLocal<Scratch> scratch;
+    private final LongAdder lookups = new LongAdder();
+    private final LongAdder getattrs = new LongAdder();
+    private final LongAdder listings = new LongAdder();
+    private final LongAdder opens = new LongAdder();
+    private volatile MirrorFileSystem fs;
+    private volatile FuseArgs args = FuseArgs.of();
+    private volatile Pointer connOptions;
+    private volatile Pointer session;
+    private volatile CountDownLatch loopEnded = new CountDownLatch(0);
+    private volatile Path mountpoint;
+
+    /** Per-thread native memory: an entry reply (with its stat), a stat, a name and a data buffer. */
+    private final class Scratch {
+        final Pointer entry = Memory.allocateDirect(runtime, 32 + statSize, true);
+        final FileStat entryStat = stat(entry.slice(16));
+        final Pointer attr = Memory.allocateDirect(runtime, statSize, true);
+        final FileStat attrStat = stat(attr);
+        final Pointer name = Memory.allocateDirect(runtime, NAME_MAX_BYTES + 1, true);
+        Pointer data;
+        ByteBuffer dataBuffer;
+
+        /** A buffer of at least {@code size} bytes at {@link #data}; its contents are not kept. */
+        ByteBuffer data(long size) {
+            if (data == null || dataBuffer.capacity() < size) {
+                int capacity = (int) Math.max(size, 128 * 1024);
+                data = Memory.allocateDirect(runtime, capacity, false);
+                dataBuffer = NATIVE.newDirectByteBuffer(data.address(), capacity);
+            }
+            return dataBuffer.clear().limit((int) size);
+        }
+
+        /** Puts {@code s} as a NUL-terminated UTF-8 string in {@link #name}; false if it is too long. */
+        boolean name(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            if (b.length > NAME_MAX_BYTES) {
+                return false;
+            }
+            name.put(0, b, 0, b.length);
+            name.putByte(b.length, (byte) 0);
+            return true;
+        }
+    }
 
     /**
-     * Binds libfuse (about half a second of native binding work, which the daemon does while the index
-     * opens); {@link #serve} must be called before mounting.
+     * Binds libfuse 3 and builds the operations table (native binding work, which the daemon does while the
+     * index opens); {@link #serve} must be called before mounting.
      */
     public FuseAdapter() {
-        Runtime runtime = Runtime.getSystemRuntime();
-        int statSize = Struct.size(new FileStat(runtime));
-        this.direntStats = ThreadLocal.withInitial(() -> runtime.getMemoryManager().allocateDirect(statSize, true));
+        this.fuse = LibraryLoader.create(LibFuse3.class).failImmediately().load("fuse3");
+        this.runtime = Runtime.getRuntime(fuse);
+        this.statSize = Struct.size(new FileStat(runtime));
+        this.ops = Memory.allocateDirect(runtime, LibFuse3.OPS_SLOTS * 8, true);
+        this.scratch = ThreadLocal.withInitial(() -> {
+            Thread.currentThread().setName("fuse-worker-" + WORKER_NAMES.incrementAndGet());
+            return new Scratch();
+        });
+        bind();
     }
 
     /** An adapter serving {@code fs}. */
@@ -65,285 +144,444 @@ public final class FuseAdapter extends FuseStubFS {
         return this;
     }
 
-    @Override
-    public Pointer init(Pointer conn) {
-        kernel.attach(libFuse.fuse_get_context().fuse.get());
-        return null;
+    /**
+     * Mounts at {@code mountPoint} and serves until it is unmounted.
+     *
+     * @param blocking whether to serve on this thread (return when unmounted) or on a new one (return once mounted)
+     * @param debug    libfuse's request trace on stderr
+     * @param options  libfuse arguments ({@code -o a,b=c}); the timeouts and options of libfuse 2 are understood
+     * @throws IllegalStateException if libfuse refuses the options or the mount (libfuse says why on stderr)
+     */
+    public void mount(Path mountPoint, boolean blocking, boolean debug, String[] options) {
+        if (fs == null) {
+            throw new IllegalStateException("no filesystem to serve");
+        }
+        FuseArgs a = FuseArgs.of(options);
+        if (!a.dropped().isEmpty()) {
+            LOG.debug("options without meaning for libfuse 3's low-level API, ignored: {}", a.dropped());
+        }
+        this.args = a;
+        List<String> argv = new ArrayList<>();
+        argv.add("cloudmirror");
+        argv.addAll(a.sessionArgs());
+        if (debug) {
+            argv.add("-d");
+        }
+        NativeArgs nativeArgs = new NativeArgs(argv);
+        Pointer conn = fuse.fuse_parse_conn_info_opts(nativeArgs.args);
+        if (conn == null) {
+            throw new IllegalStateException("libfuse refused the options " + String.join(" ", argv.subList(1,
+                    argv.size())) + " (see the message above)");
+        }
+        connOptions = conn;
+        Pointer se = fuse.fuse_session_new(nativeArgs.args, ops, LibFuse3.OPS_SLOTS * 8L, null);
+        fuse.fuse_opt_free_args(nativeArgs.args);
+        java.lang.ref.Reference.reachabilityFence(nativeArgs);
+        if (se == null) {
+            throw new IllegalStateException("libfuse refused the options " + String.join(" ", argv.subList(1,
+                    argv.size())) + " (see the message above)");
+        }
+        if (fuse.fuse_session_mount(se, cString(mountPoint.toString())) != 0) {
+            fuse.fuse_session_destroy(se);
+            throw new IllegalStateException("libfuse could not mount " + mountPoint + " (see the message above)");
+        }
+        CountDownLatch ended = new CountDownLatch(1);
+        this.loopEnded = ended;
+        this.mountpoint = mountPoint;
+        this.session = se;
+        kernel.attach(fuse.fuse_session_fd(se));
+        Runnable loop = () -> {
+            Pointer config = fuse.fuse_loop_cfg_create();
+            fuse.fuse_loop_cfg_set_max_threads(config, WORKERS);
+            try {
+                int rc = fuse.fuse_session_loop_mt_312(se, config);
+                if (rc != 0) {
+                    LOG.debug("the FUSE session loop ended with {}", rc);
+                }
+            } finally {
+                fuse.fuse_loop_cfg_destroy(config);
+                kernel.detach();
+                session = null;
+                fuse.fuse_session_unmount(se);
+                fuse.fuse_session_destroy(se);
+                ended.countDown();
+            }
+        };
+        if (blocking) {
+            loop.run();
+        } else {
+            Thread t = new Thread(loop, "fuse-loop");
+            t.setDaemon(true);
+            t.start();
+        }
     }
 
-    @Override
-    public void destroy(Pointer initResult) {
-        kernel.detach();
+    /** Detaches the mount (lazily, as {@code fusermount3 -u -z} does) and waits for the session to end. */
+    public void umount() {
+        Path m = mountpoint;
+        if (session == null || m == null) {
+            return;
+        }
+        try {
+            Process p = new ProcessBuilder("fusermount3", "-u", "-z", m.toString()).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            p.waitFor(15, TimeUnit.SECONDS);
+            loopEnded.await(15, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            LOG.warn("cannot run fusermount3 to unmount {}: {}", m, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
-     * Drops the kernel's cached names and attributes under the mount root's entry {@code name} (a
-     * subvolume, or the synthetic directory above it), so that a newly published generation shows at once.
-     * Call from outside FUSE callbacks.
+     * Drops the kernel's cached names, attributes and directory listings under the mount root's entry
+     * {@code name} (a subvolume, or the synthetic directory above it), so that a newly published generation
+     * shows at once. Call from outside FUSE callbacks.
      */
     public boolean invalidate(String name) {
-        return kernel.invalidateRootEntry(name);
-    }
-
-    @Override
-    public int getattr(String path, FileStat stat) {
-        try {
-            fill(stat, fs.getattr(path));
-            return 0;
-        } catch (Throwable t) {
-            return Errno.of("getattr", path, t);
+        boolean ok = kernel.invalidateRootEntry(name);
+        for (long id : nodes.directoriesUnder(NodeTable.ROOT_PATH + name)) {
+            ok &= kernel.invalidateInode(id);
         }
+        return ok;
     }
 
-    @Override
-    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-        try {
-            fill(stat, fs.fgetattr(fi.fh.get()));
-            return 0;
-        } catch (Throwable t) {
-            return Errno.of("fgetattr", path, t);
-        }
+    /**
+     * How many requests of {@code operation} ({@code lookup}, {@code getattr}, {@code readdir} (with
+     * readdirplus) or {@code open}) the kernel has sent: what reached the daemon rather than the kernel's caches.
+     */
+    public long requests(String operation) {
+        return switch (operation) {
+            case "lookup" -> lookups.sum();
+            case "getattr" -> getattrs.sum();
+            case "readdir" -> listings.sum();
+            case "open" -> opens.sum();
+            default -> throw new IllegalArgumentException("not counted: " + operation);
+        };
     }
 
-    @Override
-    public int access(String path, int mask) {
-        try {
-            fs.access(path, mask);
-            return 0;
-        } catch (Throwable t) {
-            return Errno.of("access", path, t);
-        }
-    }
+    // ------------------------------------------------------------------------------------------ operations
 
-    @Override
-    public int open(String path, FuseFileInfo fi) {
-        try {
-            MirrorFileSystem.Opened o = fs.open(path, fi.flags.get());
-            fi.fh.set(o.fh());
-            if (o.keepCache()) {
-                FileInfoBits.set(fi, FileInfoBits.KEEP_CACHE);
+    private void bind() {
+        set(LibFuse3.OP_INIT, LibFuse3.Init.class, (userdata, conn) -> {
+            Pointer options = connOptions;
+            if (options != null) {
+                fuse.fuse_apply_conn_info_opts(options, conn);
             }
-            if (o.directIo()) {
-                FileInfoBits.set(fi, FileInfoBits.DIRECT_IO);
+        });
+        set(LibFuse3.OP_DESTROY, LibFuse3.Destroy.class, userdata -> kernel.detach());
+        set(LibFuse3.OP_LOOKUP, LibFuse3.NameOp.class, this::lookup);
+        set(LibFuse3.OP_FORGET, LibFuse3.Forget.class, (req, ino, n) -> {
+            nodes.forget(ino, n);
+            fuse.fuse_reply_none(req);
+        });
+        set(LibFuse3.OP_FORGET_MULTI, LibFuse3.ForgetMulti.class, (req, count, forgets) -> {
+            for (long i = 0; i < count; i++) {
+                nodes.forget(forgets.getLong(i * 16), forgets.getLong(i * 16 + 8));
             }
-            return 0;
+            fuse.fuse_reply_none(req);
+        });
+        set(LibFuse3.OP_GETATTR, LibFuse3.InodeOp.class, this::getattr);
+        set(LibFuse3.OP_OPEN, LibFuse3.InodeOp.class, this::open);
+        set(LibFuse3.OP_READ, LibFuse3.Ranged.class, this::read);
+        set(LibFuse3.OP_RELEASE, LibFuse3.InodeOp.class, (req, ino, fi) -> {
+            fs.release(fi.getLong(FI_FH));
+            fuse.fuse_reply_err(req, 0);
+        });
+        // flush is deliberately not set: the kernel then stops sending FLUSH on every close (ENOSYS once).
+        set(LibFuse3.OP_FSYNC, LibFuse3.Fsync.class, (req, ino, datasync, fi) -> fuse.fuse_reply_err(req, 0));
+        set(LibFuse3.OP_OPENDIR, LibFuse3.InodeOp.class, this::opendir);
+        set(LibFuse3.OP_READDIR, LibFuse3.Ranged.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi,
+                false));
+        set(LibFuse3.OP_READDIRPLUS, LibFuse3.Ranged.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off,
+                fi, true));
+        set(LibFuse3.OP_RELEASEDIR, LibFuse3.InodeOp.class, (req, ino, fi) -> {
+            fs.releasedir(fi.getLong(FI_FH));
+            fuse.fuse_reply_err(req, 0);
+        });
+        set(LibFuse3.OP_STATFS, LibFuse3.Statfs.class, this::statfs);
+        set(LibFuse3.OP_GETXATTR, LibFuse3.GetXattr.class, this::getxattr);
+        set(LibFuse3.OP_LISTXATTR, LibFuse3.ListXattr.class, this::listxattr);
+        set(LibFuse3.OP_ACCESS, LibFuse3.Access.class, (req, ino, mask) -> {
+            String path = nodes.path(ino);
+            try {
+                fs.access(known(path, ino), mask);
+                fuse.fuse_reply_err(req, 0);
+            } catch (Throwable t) {
+                fuse.fuse_reply_err(req, -Errno.of("access", path, t));
+            }
+        });
+        // Every modification is refused.
+        set(LibFuse3.OP_SETATTR, LibFuse3.SetAttr.class, (req, ino, attr, toSet, fi) -> refuse(req, "setattr",
+                nodes.path(ino)));
+        set(LibFuse3.OP_MKNOD, LibFuse3.Mknod.class, (req, parent, name, mode, rdev) -> refuse(req, "mknod",
+                child(parent, name)));
+        set(LibFuse3.OP_MKDIR, LibFuse3.Mkdir.class, (req, parent, name, mode) -> refuse(req, "mkdir",
+                child(parent, name)));
+        set(LibFuse3.OP_UNLINK, LibFuse3.NameOp.class, (req, parent, name) -> refuse(req, "unlink",
+                child(parent, name)));
+        set(LibFuse3.OP_RMDIR, LibFuse3.NameOp.class, (req, parent, name) -> refuse(req, "rmdir",
+                child(parent, name)));
+        set(LibFuse3.OP_SYMLINK, LibFuse3.Symlink.class, (req, link, parent, name) -> refuse(req, "symlink",
+                child(parent, name)));
+        set(LibFuse3.OP_RENAME, LibFuse3.Rename.class, (req, parent, name, newParent, newName, flags) ->
+                refuse(req, "rename", child(parent, name)));
+        set(LibFuse3.OP_LINK, LibFuse3.Link.class, (req, ino, newParent, newName) -> refuse(req, "link",
+                child(newParent, newName)));
+        set(LibFuse3.OP_WRITE, LibFuse3.Write.class, (req, ino, buf, size, off, fi) -> refuse(req, "write",
+                nodes.path(ino)));
+        set(LibFuse3.OP_SETXATTR, LibFuse3.SetXattr.class, (req, ino, name, value, size, flags) -> refuse(req,
+                "setxattr", nodes.path(ino)));
+        set(LibFuse3.OP_REMOVEXATTR, LibFuse3.RemoveXattr.class, (req, ino, name) -> refuse(req, "removexattr",
+                nodes.path(ino)));
+        set(LibFuse3.OP_CREATE, LibFuse3.Create.class, (req, parent, name, mode, fi) -> refuse(req, "create",
+                child(parent, name)));
+        set(LibFuse3.OP_FALLOCATE, LibFuse3.Fallocate.class, (req, ino, mode, off, len, fi) -> refuse(req,
+                "fallocate", nodes.path(ino)));
+    }
+
+    private <T> void set(int slot, Class<T> type, T callback) {
+        Pointer p = runtime.getClosureManager().getClosurePointer(type, callback);
+        callbacks.add(callback);
+        callbacks.add(p);
+        ops.putAddress(slot * 8L, p.address());
+    }
+
+    private void lookup(Pointer req, long parent, Pointer namePtr) {
+        lookups.increment();
+        String name = string(namePtr);
+        String path = nodes.child(parent, name);
+        try {
+            Attributes a = fs.getattr(known(path, parent));
+            Scratch s = scratch.get();
+            long id = nodes.ref(path, a.isDirectory());
+            entry(s, id, a);
+            if (fuse.fuse_reply_entry(req, s.entry) != 0) {
+                nodes.forget(id, 1); // interrupted: the kernel did not take the reference
+            }
         } catch (Throwable t) {
-            return Errno.of("open", path, t);
+            int errno = -Errno.of("lookup", path, t);
+            double negative = args.negativeTimeout();
+            if (errno == ErrorCodes.ENOENT() && negative > 0) {
+                Scratch s = scratch.get();
+                s.entry.setMemory(0, 32 + statSize, (byte) 0);
+                s.entry.putDouble(24 + statSize, negative);
+                fuse.fuse_reply_entry(req, s.entry);
+            } else {
+                fuse.fuse_reply_err(req, errno);
+            }
         }
     }
 
-    /** Reads straight into libfuse's buffer, through a direct ByteBuffer over its native memory. */
-    @Override
-    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+    private void getattr(Pointer req, long ino, Pointer fi) {
+        getattrs.increment();
+        String path = nodes.path(ino);
         try {
-            ByteBuffer b = NATIVE.newDirectByteBuffer(buf.address(), (int) Math.min(size, Integer.MAX_VALUE));
-            return fs.read(fi.fh.get(), offset, b);
+            Attributes a = fi != null && fi.address() != 0 ? fs.fgetattr(fi.getLong(FI_FH))
+                    : fs.getattr(known(path, ino));
+            Scratch s = scratch.get();
+            fill(s.attr, s.attrStat, a);
+            fuse.fuse_reply_attr(req, s.attr, args.attrTimeout());
         } catch (Throwable t) {
-            return Errno.of("read", path, t);
+            fuse.fuse_reply_err(req, -Errno.of("getattr", path, t));
         }
     }
 
-    @Override
-    public int release(String path, FuseFileInfo fi) {
-        fs.release(fi.fh.get());
-        return 0;
-    }
-
-    // flush is deliberately not implemented: the kernel then stops sending FLUSH on every close (ENOSYS
-    // once), which saves a round trip per file read; there is nothing to flush on a read-only mount.
-
-    @Override
-    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
-        return 0;
-    }
-
-    @Override
-    public int opendir(String path, FuseFileInfo fi) {
+    private void open(Pointer req, long ino, Pointer fi) {
+        opens.increment();
+        String path = nodes.path(ino);
         try {
-            fi.fh.set(fs.opendir(path));
-            return 0;
+            MirrorFileSystem.Opened o = fs.open(known(path, ino), fi.getInt(0));
+            fi.putLong(FI_FH, o.fh());
+            int bits = fi.getInt(FI_BITS) & ~(FI_KEEP_CACHE | FI_DIRECT_IO);
+            bits |= (o.keepCache() ? FI_KEEP_CACHE : 0) | (o.directIo() ? FI_DIRECT_IO : 0);
+            fi.putInt(FI_BITS, bits);
+            if (fuse.fuse_reply_open(req, fi) != 0) {
+                fs.release(o.fh()); // interrupted: the kernel will not release it
+            }
         } catch (Throwable t) {
-            return Errno.of("opendir", path, t);
+            fuse.fuse_reply_err(req, -Errno.of("open", path, t));
         }
     }
 
-    @Override
-    public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
+    /** Reads into this thread's buffer and hands it to libfuse. */
+    private void read(Pointer req, long ino, long size, long offset, Pointer fi) {
         try {
-            Pointer stat = direntStats.get();
-            FileStat st = FileStat.of(stat);
-            fs.readdir(fi.fh.get(), offset, (name, inode, directory, next) -> {
-                st.st_ino.set(inode);
-                st.st_mode.set(directory ? FileStat.S_IFDIR : FileStat.S_IFREG);
-                return filler.apply(buf, cString(name), stat, next) == 0;
+            Scratch s = scratch.get();
+            int n = fs.read(fi.getLong(FI_FH), offset, s.data(Math.min(size, Integer.MAX_VALUE)));
+            fuse.fuse_reply_buf(req, s.data, Math.max(n, 0));
+        } catch (Throwable t) {
+            fuse.fuse_reply_err(req, -Errno.of("read", nodes.path(ino), t));
+        }
+    }
+
+    private void opendir(Pointer req, long ino, Pointer fi) {
+        String path = nodes.path(ino);
+        try {
+            long fh = fs.opendir(known(path, ino));
+            fi.putLong(FI_FH, fh);
+            fi.putInt(FI_BITS, fi.getInt(FI_BITS) | FI_KEEP_CACHE | FI_CACHE_READDIR);
+            if (fuse.fuse_reply_open(req, fi) != 0) {
+                fs.releasedir(fh);
+            }
+        } catch (Throwable t) {
+            fuse.fuse_reply_err(req, -Errno.of("opendir", path, t));
+        }
+    }
+
+    /**
+     * Lists from {@code offset} into a reply of at most {@code size} bytes. With {@code plus}, each entry carries
+     * its attributes and a node reference, while the node budget lasts; past it (and for {@code .} and
+     * {@code ..}) entries carry none, and the kernel looks them up when they are used.
+     */
+    private void readdir(Pointer req, long ino, long size, long offset, Pointer fi, boolean plus) {
+        listings.increment();
+        String path = nodes.path(ino);
+        try {
+            Scratch s = scratch.get();
+            s.data(size);
+            Pointer buf = s.data;
+            long[] used = {0};
+            boolean attributes = plus && nodes.size() < PLUS_NODE_BUDGET;
+            fs.readdir(fi.getLong(FI_FH), offset, (name, inode, directory, next) -> {
+                if (!s.name(name)) {
+                    return true;
+                }
+                long room = size - used[0];
+                long need;
+                if (plus) {
+                    long id = attributes && !name.equals(".") && !name.equals("..") ? plusEntry(s, path, name) : 0;
+                    if (id == 0) {
+                        s.entry.setMemory(0, 32 + statSize, (byte) 0);
+                        s.entryStat.st_ino.set(inode);
+                        s.entryStat.st_mode.set(directory ? FileStat.S_IFDIR : FileStat.S_IFREG);
+                    }
+                    need = fuse.fuse_add_direntry_plus(req, buf.slice(used[0]), room, s.name, s.entry, next);
+                    if (need > room && id != 0) {
+                        nodes.forget(id, 1);
+                    }
+                } else {
+                    s.attr.setMemory(0, statSize, (byte) 0);
+                    s.attrStat.st_ino.set(inode);
+                    s.attrStat.st_mode.set(directory ? FileStat.S_IFDIR : FileStat.S_IFREG);
+                    need = fuse.fuse_add_direntry(req, buf.slice(used[0]), room, s.name, s.attr, next);
+                }
+                if (need > room) {
+                    return false;
+                }
+                used[0] += need;
+                return true;
             });
-            return 0;
+            fuse.fuse_reply_buf(req, buf, used[0]);
         } catch (Throwable t) {
-            return Errno.of("readdir", path, t);
+            fuse.fuse_reply_err(req, -Errno.of(plus ? "readdirplus" : "readdir", path, t));
         }
     }
 
-    @Override
-    public int releasedir(String path, FuseFileInfo fi) {
-        fs.releasedir(fi.fh.get());
-        return 0;
-    }
-
-    @Override
-    public int getxattr(String path, String name, Pointer value, @size_t long size) {
+    /** Fills this thread's entry with {@code dir/name} and a node reference; 0 if it is gone (no attributes). */
+    private long plusEntry(Scratch s, String dir, String name) {
+        String path = dir.equals(NodeTable.ROOT_PATH) ? NodeTable.ROOT_PATH + name : dir + "/" + name;
+        Attributes a;
         try {
-            return copyOut(fs.getxattr(path, name), value, size);
-        } catch (Throwable t) {
-            return Errno.of("getxattr", path, t);
+            a = fs.getattr(path);
+        } catch (FsException e) {
+            return 0; // changed since the directory was opened: the kernel looks it up when it needs it
         }
+        long id = nodes.ref(path, a.isDirectory());
+        entry(s, id, a);
+        return id;
     }
 
-    @Override
-    public int listxattr(String path, Pointer list, @size_t long size) {
-        try {
-            List<String> names = fs.listxattr(path);
-            StringBuilder sb = new StringBuilder();
-            for (String n : names) {
-                sb.append(n).append('\0');
-            }
-            return copyOut(sb.toString().getBytes(StandardCharsets.UTF_8), list, size);
-        } catch (Throwable t) {
-            return Errno.of("listxattr", path, t);
-        }
-    }
-
-    @Override
-    public int statfs(String path, Statvfs stbuf) {
+    private void statfs(Pointer req, long ino) {
         try {
             MirrorFileSystem.FsTotals totals = fs.totals();
-            stbuf.f_bsize.set(BLOCK_SIZE);
-            stbuf.f_frsize.set(BLOCK_SIZE);
-            stbuf.f_blocks.set((totals.bytes() + BLOCK_SIZE - 1) / BLOCK_SIZE);
-            stbuf.f_bfree.set(0);
-            stbuf.f_bavail.set(0);
-            stbuf.f_files.set(totals.nodes());
-            stbuf.f_ffree.set(0);
-            stbuf.f_favail.set(0);
-            stbuf.f_namemax.set(255);
-            return 0;
+            Statvfs st = new Statvfs(runtime);
+            Pointer mem = Memory.allocateDirect(runtime, Struct.size(st), true);
+            st.useMemory(mem);
+            st.f_bsize.set(BLOCK_SIZE);
+            st.f_frsize.set(BLOCK_SIZE);
+            st.f_blocks.set((totals.bytes() + BLOCK_SIZE - 1) / BLOCK_SIZE);
+            st.f_bfree.set(0);
+            st.f_bavail.set(0);
+            st.f_files.set(totals.nodes());
+            st.f_ffree.set(0);
+            st.f_favail.set(0);
+            st.f_namemax.set(255);
+            fuse.fuse_reply_statfs(req, mem);
         } catch (Throwable t) {
-            return Errno.of("statfs", path, t);
+            fuse.fuse_reply_err(req, -Errno.of("statfs", nodes.path(ino), t));
         }
     }
 
-    // Every modification is refused.
-
-    @Override
-    public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
-        return refuse("mknod", path);
+    private void getxattr(Pointer req, long ino, Pointer namePtr, long size) {
+        String path = nodes.path(ino);
+        try {
+            replyBytes(req, fs.getxattr(known(path, ino), string(namePtr)), size);
+        } catch (Throwable t) {
+            fuse.fuse_reply_err(req, -Errno.of("getxattr", path, t));
+        }
     }
 
-    @Override
-    public int mkdir(String path, @mode_t long mode) {
-        return refuse("mkdir", path);
+    private void listxattr(Pointer req, long ino, long size) {
+        String path = nodes.path(ino);
+        try {
+            StringBuilder sb = new StringBuilder();
+            for (String n : fs.listxattr(known(path, ino))) {
+                sb.append(n).append('\0');
+            }
+            replyBytes(req, sb.toString().getBytes(StandardCharsets.UTF_8), size);
+        } catch (Throwable t) {
+            fuse.fuse_reply_err(req, -Errno.of("listxattr", path, t));
+        }
     }
 
-    @Override
-    public int unlink(String path) {
-        return refuse("unlink", path);
+    /** The size when the caller asks for it (size 0), ERANGE when its buffer is too small, else the bytes. */
+    private void replyBytes(Pointer req, byte[] bytes, long size) {
+        if (size == 0) {
+            fuse.fuse_reply_xattr(req, bytes.length);
+        } else if (size < bytes.length) {
+            fuse.fuse_reply_err(req, ErrorCodes.ERANGE());
+        } else {
+            Scratch s = scratch.get();
+            s.data(bytes.length).put(bytes);
+            fuse.fuse_reply_buf(req, s.data, bytes.length);
+        }
     }
 
-    @Override
-    public int rmdir(String path) {
-        return refuse("rmdir", path);
-    }
-
-    @Override
-    public int symlink(String oldpath, String newpath) {
-        return refuse("symlink", newpath);
-    }
-
-    @Override
-    public int rename(String oldpath, String newpath) {
-        return refuse("rename", oldpath);
-    }
-
-    @Override
-    public int link(String oldpath, String newpath) {
-        return refuse("link", newpath);
-    }
-
-    @Override
-    public int chmod(String path, @mode_t long mode) {
-        return refuse("chmod", path);
-    }
-
-    @Override
-    public int chown(String path, @uid_t long uid, @gid_t long gid) {
-        return refuse("chown", path);
-    }
-
-    @Override
-    public int truncate(String path, @off_t long size) {
-        return refuse("truncate", path);
-    }
-
-    @Override
-    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-        return refuse("ftruncate", path);
-    }
-
-    @Override
-    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return refuse("write", path);
-    }
-
-    @Override
-    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-        return refuse("create", path);
-    }
-
-    @Override
-    public int utimens(String path, Timespec[] timespec) {
-        return refuse("utimens", path);
-    }
-
-    @Override
-    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return refuse("setxattr", path);
-    }
-
-    @Override
-    public int removexattr(String path, String name) {
-        return refuse("removexattr", path);
-    }
-
-    @Override
-    public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
-        return refuse("fallocate", path);
-    }
-
-    private int refuse(String operation, String path) {
+    private void refuse(Pointer req, String operation, String path) {
         try {
             fs.modify(operation, path);
-            return 0;
+            fuse.fuse_reply_err(req, ErrorCodes.EROFS());
         } catch (Throwable t) {
-            return Errno.of(operation, path, t);
+            fuse.fuse_reply_err(req, -Errno.of(operation, path, t));
         }
     }
 
-    private static int copyOut(byte[] bytes, Pointer dst, long size) {
-        if (size == 0) {
-            return bytes.length;
-        }
-        if (size < bytes.length) {
-            return -ru.serce.jnrfuse.ErrorCodes.ERANGE();
-        }
-        dst.put(0, bytes, 0, bytes.length);
-        return bytes.length;
+    // ------------------------------------------------------------------------------------------ helpers
+
+    private String child(long parent, Pointer name) {
+        return nodes.child(parent, string(name));
     }
 
-    private static ByteBuffer cString(String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(b.length + 1).put(b).put((byte) 0).flip();
+    /** {@code path}, or a stale-handle failure when the kernel named a node this table does not hold. */
+    private static String known(String path, long ino) throws FsException {
+        if (path == null) {
+            throw new FsException.Stale("node " + ino + " is not known", null);
+        }
+        return path;
     }
 
-    private static void fill(FileStat stat, Attributes a) {
+    private void entry(Scratch s, long id, Attributes a) {
+        s.entry.putLong(0, id);
+        s.entry.putLong(8, 0);
+        fill(s.entry.slice(16), s.entryStat, a);
+        s.entry.putDouble(16 + statSize, args.attrTimeout());
+        s.entry.putDouble(24 + statSize, args.entryTimeout());
+    }
+
+    private void fill(Pointer mem, FileStat stat, Attributes a) {
+        mem.setMemory(0, statSize, (byte) 0);
         stat.st_ino.set(a.inode());
         stat.st_mode.set((a.isDirectory() ? FileStat.S_IFDIR : FileStat.S_IFREG) | a.mode());
         stat.st_nlink.set(a.nlink());
@@ -362,4 +600,42 @@ public final class FuseAdapter extends FuseStubFS {
         stat.st_atim.tv_nsec.set(nsec);
     }
 
+    private FileStat stat(Pointer mem) {
+        FileStat st = new FileStat(runtime);
+        st.useMemory(mem);
+        return st;
+    }
+
+    private static String string(Pointer p) {
+        return p == null ? "" : p.getString(0, NAME_MAX_BYTES, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] cString(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] z = new byte[b.length + 1];
+        System.arraycopy(b, 0, z, 0, b.length);
+        return z;
+    }
+
+    /** A native {@code struct fuse_args} over copies of {@code argv}, kept reachable while libfuse reads it. */
+    private final class NativeArgs {
+        final Pointer args;
+        private final List<Pointer> strings = new ArrayList<>();
+
+        NativeArgs(List<String> argv) {
+            Pointer array = Memory.allocateDirect(runtime, (argv.size() + 1) * 8L, true);
+            for (int i = 0; i < argv.size(); i++) {
+                byte[] b = cString(argv.get(i));
+                Pointer p = Memory.allocateDirect(runtime, b.length, true);
+                p.put(0, b, 0, b.length);
+                strings.add(p);
+                array.putAddress(i * 8L, p.address());
+            }
+            strings.add(array);
+            args = Memory.allocateDirect(runtime, 24, true);
+            args.putInt(0, argv.size());
+            args.putAddress(8, array.address());
+            args.putInt(16, 0);
+        }
+    }
 }

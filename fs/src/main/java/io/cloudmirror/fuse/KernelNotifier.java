@@ -14,16 +14,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells the kernel to drop cached names and attributes under an entry of the mount root. The high-level
- * libfuse 2 API hides node ids, but the mount root is always node 1, so invalidating one of its entries drops
- * that whole subtree from the dentry cache: every path below is looked up again and gets fresh attributes,
- * while inodes held by open files survive.
+ * Tells the kernel to drop what it cached: the names and attributes under an entry of the mount root
+ * ({@code FUSE_NOTIFY_INVAL_ENTRY}; the root is node 1, so invalidating one of its entries drops that whole
+ * subtree from the dentry cache, while inodes held by open files survive), and the cached listing and
+ * attributes of one node ({@code FUSE_NOTIFY_INVAL_INODE}).
  *
- * <p>The notification is written to the FUSE device as the protocol defines it ({@code FUSE_NOTIFY_INVAL_ENTRY}),
- * through a duplicate of libfuse's device descriptor taken when the session starts. libfuse's own notify
- * call goes through its channel, which libfuse frees when the file system is unmounted: a sync publishing at
- * that moment crashed the JVM. A write to the duplicate after unmount only fails (ENODEV), and the duplicate
- * is closed when libfuse tears the session down ({@link #detach}).
+ * <p>The notifications are written to the FUSE device as the protocol defines them, through a duplicate of
+ * the session's device descriptor taken when it mounts. A write to the duplicate after unmount only fails
+ * (ENODEV), and the duplicate is closed when the session ends ({@link #detach}), so a sync publishing while
+ * the file system is unmounted cannot touch freed memory.
  *
  * <p>Thread-safe (one notification at a time); must not be called from inside a FUSE callback (the kernel
  * would wait on itself).
@@ -32,20 +31,12 @@ final class KernelNotifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(KernelNotifier.class);
     private static final long ROOT_NODE = 1;
+    private static final int FUSE_NOTIFY_INVAL_INODE = 2;
     private static final int FUSE_NOTIFY_INVAL_ENTRY = 3;
     private static final int ENOENT = 2;
     private static final int EBADF = 9;
     private static final int ENODEV = 19;
     private static final int ENOTCONN = 107;
-
-    /** The libfuse 2 functions used to find the session's device descriptor, bound by jnr-ffi. */
-    public interface LibFuse {
-        Pointer fuse_get_session(Pointer fuse);
-
-        Pointer fuse_session_next_chan(Pointer session, Pointer previous);
-
-        int fuse_chan_fd(Pointer channel);
-    }
 
     /** The C library calls used. */
     public interface LibC {
@@ -58,32 +49,29 @@ final class KernelNotifier {
         int close(int fd);
     }
 
-    private final LibFuse fuse;
     private final LibC libc;
     private final Runtime runtime;
     /** The duplicate of the FUSE device descriptor, -1 when not mounted. Guarded by {@code this}. */
     private int fd = -1;
 
     KernelNotifier() {
-        this.fuse = LibraryLoader.create(LibFuse.class).failImmediately().load("libfuse.so.2");
         this.libc = LibraryLoader.create(LibC.class).failImmediately().load("c");
         this.runtime = Runtime.getRuntime(libc);
     }
 
-    /** Keeps a duplicate of the device descriptor of the session of {@code struct fuse} (from the init callback). */
-    synchronized void attach(Pointer structFuse) {
+    /** Keeps a duplicate of the session's device descriptor {@code deviceFd}. */
+    synchronized void attach(int deviceFd) {
         detach();
-        Pointer channel = fuse.fuse_session_next_chan(fuse.fuse_get_session(structFuse), null);
-        int dup = channel == null ? -1 : libc.dup(fuse.fuse_chan_fd(channel));
+        int dup = deviceFd < 0 ? -1 : libc.dup(deviceFd);
         if (dup < 0) {
             LOG.warn("cannot keep the FUSE device for cache invalidation (errno {}); changes show after attr_timeout",
-                    channel == null ? "no channel" : LastError.getLastError(runtime));
+                    deviceFd < 0 ? "no device" : LastError.getLastError(runtime));
             return;
         }
         fd = dup;
     }
 
-    /** Closes the duplicate (libfuse is tearing the session down); later notifications do nothing. */
+    /** Closes the duplicate (the session is ending); later notifications do nothing. */
     synchronized void detach() {
         if (fd >= 0) {
             libc.close(fd);
@@ -96,15 +84,27 @@ final class KernelNotifier {
      *
      * @return true if the kernel took the notification, had nothing cached, or the file system is not mounted
      */
-    synchronized boolean invalidateRootEntry(String name) {
+    boolean invalidateRootEntry(String name) {
+        return send(invalEntry(ROOT_NODE, name), "/" + name);
+    }
+
+    /**
+     * Drops the cached attributes and contents (for a directory, its cached listing) of node {@code node}.
+     *
+     * @return true if the kernel took the notification, did not hold the node, or the file system is not mounted
+     */
+    boolean invalidateInode(long node) {
+        return send(invalInode(node), "node " + node);
+    }
+
+    private synchronized boolean send(byte[] message, String what) {
         if (fd < 0) {
-            LOG.debug("not mounted; nothing to invalidate for {}", name);
+            LOG.debug("not mounted; nothing to invalidate for {}", what);
             return true;
         }
-        byte[] message = invalEntry(ROOT_NODE, name);
         long written = libc.write(fd, message, message.length);
         if (written == message.length) {
-            LOG.debug("kernel cache invalidated under /{}", name);
+            LOG.debug("kernel cache invalidated for {}", what);
             return true;
         }
         int errno = written < 0 ? LastError.getLastError(runtime) : 0;
@@ -112,11 +112,11 @@ final class KernelNotifier {
             return true; // nothing cached
         }
         if (errno == ENODEV || errno == ENOTCONN || errno == EBADF) {
-            LOG.debug("unmounted; nothing to invalidate for {}", name);
+            LOG.debug("unmounted; nothing to invalidate for {}", what);
             return true;
         }
-        LOG.warn("the kernel refused to invalidate its cache under /{} (errno {}, wrote {} of {} bytes); changes "
-                + "show after attr_timeout", name, errno, written, message.length);
+        LOG.warn("the kernel refused to invalidate its cache for {} (errno {}, wrote {} of {} bytes); changes "
+                + "show after attr_timeout", what, errno, written, message.length);
         return false;
     }
 
@@ -131,6 +131,17 @@ final class KernelNotifier {
         b.putInt(length).putInt(FUSE_NOTIFY_INVAL_ENTRY).putLong(0);
         b.putLong(parent).putInt(bytes.length).putInt(0);
         b.put(bytes).put((byte) 0);
+        return b.array();
+    }
+
+    /**
+     * A {@code FUSE_NOTIFY_INVAL_INODE} message: {@code fuse_out_header}, then {@code fuse_notify_inval_inode_out}
+     * (node, offset 0, length 0: all of its cached pages, which for a directory hold its listing).
+     */
+    static byte[] invalInode(long node) {
+        ByteBuffer b = ByteBuffer.allocate(40).order(ByteOrder.nativeOrder());
+        b.putInt(40).putInt(FUSE_NOTIFY_INVAL_INODE).putLong(0);
+        b.putLong(node).putLong(0).putLong(0);
         return b.array();
     }
 }

@@ -18,7 +18,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The core and the jnr-fuse adapter mounted for real inside the test JVM, over any origin: for FUSE tests
+ * The core and the libfuse 3 adapter mounted for real inside the test JVM, over any origin: for FUSE tests
  * of kernel-facing behaviour (caching, invalidation, errno) that need no Azurite and no daemon process.
  */
 final class InProcessMount implements AutoCloseable {

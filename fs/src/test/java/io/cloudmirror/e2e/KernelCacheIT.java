@@ -46,6 +46,48 @@ class KernelCacheIT {
     }
 
     @Test
+    void listingsAndTheirAttributesAreServedByTheKernelUntilAPublishChangesThem() throws Exception {
+        InMemoryOrigin origin = new InMemoryOrigin();
+        for (int i = 0; i < 300; i++) {
+            origin.put("dir/f" + i + ".txt", "x".repeat(i));
+        }
+        origin.put("dir/sub/inner.txt", "inner");
+        try (InProcessMount m = new InProcessMount(tmp, origin, "media", "mirrorSubDir", true, LONG_TIMEOUTS)) {
+            m.syncer.syncNow();
+            Path dir = m.mountpoint.resolve("mirrorSubDir/dir");
+            assertEquals(301, names(dir).size());
+            long listed = m.adapter.requests("readdir");
+            long looked = m.adapter.requests("lookup");
+            long attrs = m.adapter.requests("getattr");
+            assertTrue(listed >= 1, "the first listing reached the daemon");
+            for (int i = 0; i < 300; i++) {
+                assertEquals(i, Files.size(dir.resolve("f" + i + ".txt")));
+            }
+            assertTrue(Files.isDirectory(dir.resolve("sub")));
+            assertEquals(looked, m.adapter.requests("lookup"), "the listing gave the kernel every entry (readdirplus)");
+            assertEquals(attrs, m.adapter.requests("getattr"), "with its attributes");
+            assertEquals(301, names(dir).size());
+            assertEquals(301, names(dir).size());
+            assertEquals(listed, m.adapter.requests("readdir"), "listed again from the kernel's cache");
+
+            origin.put("dir/added.txt", "new");
+            origin.delete("dir/f0.txt");
+            assertTrue(m.syncer.syncNow().treeChanged());
+            List<String> after = names(dir);
+            assertEquals(301, after.size());
+            assertTrue(after.contains("added.txt") && !after.contains("f0.txt"), "the publish dropped the cached listing");
+            assertTrue(m.adapter.requests("readdir") > listed);
+            assertEquals("new", Files.readString(dir.resolve("added.txt")));
+        }
+    }
+
+    private static List<String> names(Path dir) throws java.io.IOException {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
     void aPublishThatChangesTheTreeIsVisibleAtOnce() throws Exception {
         InMemoryOrigin origin = new InMemoryOrigin();
         origin.put("dir/a.txt", "one");

@@ -25,4 +25,16 @@ class KernelNotifierTest {
         assertEquals("mirrorSubDir", new String(name, StandardCharsets.UTF_8));
         assertEquals(0, b.get(), "NUL");
     }
+
+    @Test
+    void invalInodeIsTheProtocolsMessage() {
+        ByteBuffer b = ByteBuffer.wrap(KernelNotifier.invalInode(42)).order(ByteOrder.nativeOrder());
+        assertEquals(40, b.remaining(), "16-byte header, 24-byte body");
+        assertEquals(40, b.getInt(), "length");
+        assertEquals(2, b.getInt(), "FUSE_NOTIFY_INVAL_INODE in the error field");
+        assertEquals(0, b.getLong(), "unique 0: a notification");
+        assertEquals(42, b.getLong(), "the node");
+        assertEquals(0, b.getLong(), "from offset 0");
+        assertEquals(0, b.getLong(), "length 0: every cached page");
+    }
 }

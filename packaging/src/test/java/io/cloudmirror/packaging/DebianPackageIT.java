@@ -235,7 +235,7 @@ class DebianPackageIT {
         String fields = ok("dpkg-deb -f '" + deb + "' Version Architecture Depends Recommends").out();
         assertTrue(fields.contains("Version: " + VERSION + "\n"), fields);
         assertTrue(fields.contains("Architecture: all\n"), fields);
-        assertTrue(fields.contains("Depends: openjdk-17-jdk-headless | java17-sdk-headless, fuse3, libfuse2"), fields);
+        assertTrue(fields.contains("Depends: openjdk-17-jdk-headless | java17-sdk-headless, fuse3, libfuse3-3"), fields);
         assertTrue(fields.contains("Recommends: uuid-runtime"), fields);
 
         for (String f : List.of("/usr/bin/cloudmirror", "/usr/share/cloudmirror/lib/cloudmirror-fs-" + VERSION + ".jar",
