@@ -29,10 +29,10 @@ import ru.serce.jnrfuse.struct.Statvfs;
  * node id to a path ({@link NodeTable}), calling the core and answering the kernel; failures become errno
  * through {@link Errno}. No exception escapes a callback. Every modifying operation is refused with EROFS.
  *
- * <p>What the low-level API gives over a path-based binding: directories are opened with {@code keep_cache}
- * and {@code cache_readdir}, so the kernel serves a directory listed once from its own cache until a publish
- * drops it ({@link #invalidate}); {@code readdirplus} hands the kernel each entry's attributes with the listing,
- * so {@code ls -l} after a listing makes no lookups; reads of up to 1 MiB per request.
+ * <p>What the low-level API gives over a path-based binding: directories are never opened (OPENDIR answers
+ * ENOSYS once), so the kernel keeps every listing in its cache and lists a directory again with no request,
+ * until a publish drops it ({@link #invalidate}); {@code readdirplus} hands the kernel each entry's attributes
+ * with the listing, so {@code ls -l} after a listing makes no lookups; reads of up to 1 MiB per request.
  *
  * <p>Thread-safe: libfuse calls the operations from its worker threads; each thread has its own scratch
  * memory. {@link #mount} runs the session loop on the calling thread or on a thread of its own.
@@ -49,12 +49,14 @@ public final class FuseAdapter {
     private static final long FI_FH = 16;
     private static final int FI_DIRECT_IO = 1 << 1;
     private static final int FI_KEEP_CACHE = 1 << 2;
-    private static final int FI_CACHE_READDIR = 1 << 6;
     /**
      * How many nodes the kernel may hold through readdirplus before listings go back to plain entries: each
      * costs a {@link NodeTable} entry on the heap for as long as the kernel keeps the inode.
      */
     private static final int PLUS_NODE_BUDGET = 100_000;
+    private static final int ENOSYS = 38;
+    /** A listing the kernel has not read from for this long is dropped (its reader went away mid-way). */
+    private static final long LISTING_IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
     /**
      * libfuse's worker threads at most (its default): started as requests wait, kept once started. Each is
      * a JVM thread named {@code fuse-worker-N} from its first request on.
@@ -72,8 +74,22 @@ public final class FuseAdapter {
     private final ThreadLocal<Scratch> scratch;
     private final LongAdder lookups = new LongAdder();
     private final LongAdder getattrs = new LongAdder();
-    private final LongAdder listings = new LongAdder();
+    private final LongAdder listed = new LongAdder();
     private final LongAdder opens = new LongAdder();
+    /** Listings in progress by id: the core's directory handle, of the generation each started in. */
+    private final java.util.concurrent.ConcurrentHashMap<Integer, Listing> listings =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger listingIds = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** One listing of a directory: the core's handle, and when the kernel last read a page of it. */
+    private static final class Listing {
+        final long fh;
+        volatile long usedNanos = System.nanoTime();
+
+        Listing(long fh) {
+            this.fh = fh;
+        }
+    }
     private volatile MirrorFileSystem fs;
     private volatile FuseArgs args = FuseArgs.of();
     private volatile Pointer connOptions;
@@ -255,7 +271,7 @@ public final class FuseAdapter {
         return switch (operation) {
             case "lookup" -> lookups.sum();
             case "getattr" -> getattrs.sum();
-            case "readdir" -> listings.sum();
+            case "readdir" -> listed.sum();
             case "open" -> opens.sum();
             default -> throw new IllegalArgumentException("not counted: " + operation);
         };
@@ -416,50 +432,64 @@ public final class FuseAdapter {
         }
     }
 
+    /**
+     * Answers ENOSYS, once: the kernel then never sends OPENDIR or RELEASEDIR again and opens every directory
+     * with {@code keep_cache} and {@code cache_readdir}, so a directory listed once is listed again from the
+     * kernel's cache with no request at all. The generation a listing reads is pinned by the listing id in its
+     * offsets instead ({@link #readdir}).
+     */
     private void opendir(Pointer req, long ino, Pointer fi) {
-        String path = nodes.path(ino);
-        try {
-            long fh = fs.opendir(known(path, ino));
-            fi.putLong(FI_FH, fh);
-            fi.putInt(FI_BITS, fi.getInt(FI_BITS) | FI_KEEP_CACHE | FI_CACHE_READDIR);
-            if (fuse.fuse_reply_open(req, fi) != 0) {
-                fs.releasedir(fh);
-            }
-        } catch (Throwable t) {
-            fuse.fuse_reply_err(req, -Errno.of("opendir", path, t));
-        }
+        fuse.fuse_reply_err(req, ENOSYS);
     }
 
     /**
      * Lists from {@code offset} into a reply of at most {@code size} bytes. With {@code plus}, each entry carries
      * its attributes and a node reference, while the node budget lasts; past it (and for {@code .} and
      * {@code ..}) entries carry none, and the kernel looks them up when they are used.
+     *
+     * <p>Directories have no open handle (see {@link #opendir}), so the offsets carry one: the high 32 bits
+     * name a {@link Listing}, opened at offset 0 on the generation current then, the low 32 bits are the
+     * core's offset in it. Every page of a listing comes from the same generation; the listing ends with the
+     * kernel's last, empty page, or after a minute without reads. An offset naming a listing that has ended
+     * continues at the same position in the current generation.
      */
     private void readdir(Pointer req, long ino, long size, long offset, Pointer fi, boolean plus) {
-        listings.increment();
+        listed.increment();
         String path = nodes.path(ino);
+        int id = (int) (offset >>> 32);
+        Listing listing = id == 0 ? null : listings.get(id);
         try {
+            if (listing == null) {
+                sweepListings();
+                listing = new Listing(fs.opendir(known(path, ino)));
+                do {
+                    id = listingIds.incrementAndGet() & Integer.MAX_VALUE;
+                } while (id == 0 || listings.putIfAbsent(id, listing) != null);
+            }
+            listing.usedNanos = System.nanoTime();
+            long cookie = (long) id << 32;
             Scratch s = scratch.get();
             s.data(size);
             Pointer buf = s.data;
             long[] used = {0};
             boolean attributes = plus && nodes.size() < PLUS_NODE_BUDGET;
-            fs.readdir(fi.getLong(FI_FH), offset, (name, inode, directory, next) -> {
+            fs.readdir(listing.fh, offset & 0xffffffffL, (name, inode, directory, coreNext) -> {
+                long next = cookie | coreNext;
                 if (!s.name(name)) {
                     return true;
                 }
                 long room = size - used[0];
                 long need;
                 if (plus) {
-                    long id = attributes && !name.equals(".") && !name.equals("..") ? plusEntry(s, path, name) : 0;
-                    if (id == 0) {
+                    long node = attributes && !name.equals(".") && !name.equals("..") ? plusEntry(s, path, name) : 0;
+                    if (node == 0) {
                         s.entry.setMemory(0, 32 + statSize, (byte) 0);
                         s.entryStat.st_ino.set(inode);
                         s.entryStat.st_mode.set(directory ? FileStat.S_IFDIR : FileStat.S_IFREG);
                     }
                     need = fuse.fuse_add_direntry_plus(req, buf.slice(used[0]), room, s.name, s.entry, next);
-                    if (need > room && id != 0) {
-                        nodes.forget(id, 1);
+                    if (need > room && node != 0) {
+                        nodes.forget(node, 1);
                     }
                 } else {
                     s.attr.setMemory(0, statSize, (byte) 0);
@@ -473,10 +503,31 @@ public final class FuseAdapter {
                 used[0] += need;
                 return true;
             });
+            if (used[0] == 0) {
+                endListing(id);
+            }
             fuse.fuse_reply_buf(req, buf, used[0]);
         } catch (Throwable t) {
+            endListing(id);
             fuse.fuse_reply_err(req, -Errno.of(plus ? "readdirplus" : "readdir", path, t));
         }
+    }
+
+    private void endListing(int id) {
+        Listing l = id == 0 ? null : listings.remove(id);
+        if (l != null) {
+            fs.releasedir(l.fh);
+        }
+    }
+
+    /** Ends the listings whose readers went away mid-way. */
+    private void sweepListings() {
+        long now = System.nanoTime();
+        listings.forEach((id, l) -> {
+            if (now - l.usedNanos > LISTING_IDLE_NANOS) {
+                endListing(id);
+            }
+        });
     }
 
     /** Fills this thread's entry with {@code dir/name} and a node reference; 0 if it is gone (no attributes). */

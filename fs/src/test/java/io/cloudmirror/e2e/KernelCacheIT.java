@@ -81,6 +81,39 @@ class KernelCacheIT {
         }
     }
 
+    @Test
+    void aListingThatSpansAPublishListsTheGenerationItStartedInExactlyOnce() throws Exception {
+        InMemoryOrigin origin = new InMemoryOrigin();
+        java.util.Set<String> first = new java.util.TreeSet<>();
+        for (int i = 0; i < 3000; i++) {
+            String name = String.format("e%04d-%s.txt", i, "x".repeat(40));
+            origin.put("dir/" + name, "v");
+            first.add(name);
+        }
+        try (InProcessMount m = new InProcessMount(tmp, origin, "media", "mirrorSubDir", true, LONG_TIMEOUTS)) {
+            m.syncer.syncNow();
+            Path dir = m.mountpoint.resolve("mirrorSubDir/dir");
+            List<String> seen = new java.util.ArrayList<>();
+            try (var stream = Files.newDirectoryStream(dir)) {
+                var it = stream.iterator();
+                for (int i = 0; i < 100; i++) {
+                    seen.add(it.next().getFileName().toString());
+                }
+                for (int i = 0; i < 10; i++) {
+                    origin.delete("dir/" + String.format("e%04d-%s.txt", i, "x".repeat(40)));
+                }
+                origin.put("dir/a-new.txt", "new");
+                assertTrue(m.syncer.syncNow().treeChanged(), "a publish in the middle of the listing");
+                it.forEachRemaining(p -> seen.add(p.getFileName().toString()));
+            }
+            assertEquals(3000, seen.size(), "every entry once: the listing's later pages come from its generation");
+            assertEquals(first, new java.util.TreeSet<>(seen));
+            List<String> now = names(dir);
+            assertEquals(2991, now.size(), "a new listing reads the new generation");
+            assertTrue(now.contains("a-new.txt"));
+        }
+    }
+
     private static List<String> names(Path dir) throws java.io.IOException {
         try (var s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
