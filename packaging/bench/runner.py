@@ -417,6 +417,22 @@ class Bench:
             parse=lambda d: d.decode().strip()), self.expect_int(n))
         self.end_session(t, "C")
 
+    def metadata_session(self, t):
+        """Session D: `ls -lR` on a fresh mount, then again; `stat` of every file on another, then again."""
+        m = self.manifest
+        local = isinstance(t, targets.LocalDisk)
+        total = m["small_bytes"] + m["large_bytes"]
+        stat = self.command(["xargs", "-0", "-a", self.lists["all"], "stat", "-c", "%s"], cwd=t.root,
+                            parse=lambda d: f"{len(d.split())} {sum(map(int, d.split()))}")
+        for ops, cmd, check in ((("ls_lR_cold", "ls_lR_warm"), self.command(["ls", "-lR", t.root]), None),
+                                (("stat_cold", "stat_warm"), stat, lambda out: out.extra == f"{m['files']} {total}")):
+            if not local and t.mount().rc:
+                return
+            for op in ops:
+                self.measure(t, op, cmd, check)
+            if not local:
+                self.end_session(t, "D")
+
     def dd(self, t, rel):
         return self.command(["dd", f"if={os.path.join(t.root, rel)}", "of=/dev/null", "bs=1M"], stream="stderr",
                             parse=lambda d: (re.findall(rb"(\d+) bytes", d) or [b"?"])[-1].decode())
@@ -503,6 +519,7 @@ class Bench:
                 self.warm_origin()
                 self.cache_session(t)
                 self.random_session(t)
+                self.metadata_session(t)
             if not self.a.no_sync:
                 self.log("-- sync")
                 self.sync_block(order)
