@@ -5,7 +5,7 @@
 #   - time from `cloudmirror mount` to a live mount (REPS times, median/min/max), and the first `ls`
 #   - find -type f | wc -l, cold (just mounted) and warm; ls | wc -l of a HOT-entry directory
 #   - ls -lR of one 100-file leaf directory per 100 leaves (a stat-heavy sample), cold and warm
-#   - the daemon's anonymous RSS and Java heap after all that; the index's size on disk per blob
+#   - the daemon's anonymous RSS and Java heap after all that (and its RSS 5 s later); the index's size on disk per blob
 # Usage: packaging/bench/index-scale.sh [BLOBS=1000000] [HOT=200000] [REPS=5]   (as root; results in $OUT)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -92,7 +92,10 @@ record lsl_sample_warm_s "$(secs sh -c "for d in $(echo $leaves | tr '\n' ' '); 
 record daemon_rss_anon_kb "$(awk '/RssAnon/{print $2}' /proc/$pid/status)" kB
 record daemon_rss_file_kb "$(awk '/RssFile/{print $2}' /proc/$pid/status)" kB
 record daemon_vmhwm_kb "$(awk '/VmHWM/{print $2}' /proc/$pid/status)" kB
+sleep 5
+record daemon_rss_anon_idle_kb "$(awk '/RssAnon/{print $2}' /proc/$pid/status)" kB
 heap=$(jcmd "$pid" GC.heap_info 2>/dev/null | awk '/generation/ {for (i=1;i<=NF;i++) if ($i=="used") {v=$(i+1); sub("K","",v); s+=v}} END{print s}')
 record daemon_heap_used_kb "${heap:-n/a}" kB
+[ -n "${HOLD:-}" ] && { echo "holding the mount (pid $pid) until $HOLD exists"; while [ ! -e "$HOLD" ]; do sleep 1; done; }
 umount "$mnt"
 echo "== results in $csv"

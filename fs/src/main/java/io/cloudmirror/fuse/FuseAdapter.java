@@ -53,7 +53,7 @@ public final class FuseAdapter {
      * How many nodes the kernel may hold through readdirplus before listings go back to plain entries: each
      * costs a {@link NodeTable} entry on the heap for as long as the kernel keeps the inode.
      */
-    private static final int PLUS_NODE_BUDGET = 100_000;
+    private static final int PLUS_NODE_BUDGET = 25_000;
     private static final int ENOSYS = 38;
     /** A listing the kernel has not read from for this long is dropped (its reader went away mid-way). */
     private static final long LISTING_IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
