@@ -109,7 +109,9 @@ final class BlockFormat {
 
     /** A direct buffer of {@code size} bytes whose address is page-aligned, as direct I/O needs. */
     static ByteBuffer pageBuffer(int size) {
-        return ByteBuffer.allocateDirect(size + PAGE).alignedSlice(PAGE).limit(size);
+        // slice(): capacity exactly size. Without it, an allocation that happened to be page-aligned kept a
+        // page more, and clear() on reuse handed out size + 4 KiB.
+        return ByteBuffer.allocateDirect(size + PAGE).alignedSlice(PAGE).limit(size).slice();
     }
 
     /** Whether {@code b} can take part in direct I/O as is: direct, and page-aligned at its position. */

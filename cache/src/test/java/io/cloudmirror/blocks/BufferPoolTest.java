@@ -46,4 +46,15 @@ class BufferPoolTest {
         assertSame(out.get(1), again, "the most recently kept buffer is reused");
         assertEquals(SIZE, again.remaining(), "cleared for reuse");
     }
+
+    @Test
+    void aPageBufferHoldsExactlyItsSizeWhereverTheAllocationLands() {
+        // An allocation that happens to be page-aligned used to keep one page more, which clear() handed out.
+        for (int i = 0; i < 2000; i++) {
+            ByteBuffer b = BlockFormat.pageBuffer(SIZE);
+            assertEquals(SIZE, b.capacity(), "allocation " + i);
+            assertEquals(SIZE, b.clear().remaining());
+            assertTrue(BlockFormat.directIoReady(b));
+        }
+    }
 }
