@@ -49,6 +49,7 @@ public final class FuseAdapter {
     private static final long FI_FH = 16;
     private static final int FI_DIRECT_IO = 1 << 1;
     private static final int FI_KEEP_CACHE = 1 << 2;
+    private static final int FI_CACHE_READDIR = 1 << 6;
     /**
      * How many nodes the kernel may hold through readdirplus before listings go back to plain entries: each
      * costs a {@link NodeTable} entry on the heap for as long as the kernel keeps the inode.
@@ -94,6 +95,8 @@ public final class FuseAdapter {
     private volatile FuseArgs args = FuseArgs.of();
     private volatile Pointer connOptions;
     private volatile Pointer session;
+    /** Whether the kernel opens directories itself when OPENDIR answers ENOSYS (Linux 5.1 and later). */
+    private volatile boolean kernelOpensDirectories;
     private volatile CountDownLatch loopEnded = new CountDownLatch(0);
     private volatile Path mountpoint;
 
@@ -285,6 +288,7 @@ public final class FuseAdapter {
             if (options != null) {
                 fuse.fuse_apply_conn_info_opts(options, conn);
             }
+            kernelOpensDirectories = (conn.getInt(LibFuse3.CONN_CAPABLE_OFFSET) & LibFuse3.CAP_NO_OPENDIR_SUPPORT) != 0;
         });
         set(LibFuse3.OP_DESTROY, LibFuse3.Destroy.class, userdata -> kernel.detach());
         set(LibFuse3.OP_LOOKUP, LibFuse3.NameOp.class, this::lookup);
@@ -312,10 +316,8 @@ public final class FuseAdapter {
                 false));
         set(LibFuse3.OP_READDIRPLUS, LibFuse3.Ranged.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off,
                 fi, true));
-        set(LibFuse3.OP_RELEASEDIR, LibFuse3.InodeOp.class, (req, ino, fi) -> {
-            fs.releasedir(fi.getLong(FI_FH));
-            fuse.fuse_reply_err(req, 0);
-        });
+        // Directories have no handle in the daemon (listings carry their own): nothing to release.
+        set(LibFuse3.OP_RELEASEDIR, LibFuse3.InodeOp.class, (req, ino, fi) -> fuse.fuse_reply_err(req, 0));
         set(LibFuse3.OP_STATFS, LibFuse3.Statfs.class, this::statfs);
         set(LibFuse3.OP_GETXATTR, LibFuse3.GetXattr.class, this::getxattr);
         set(LibFuse3.OP_LISTXATTR, LibFuse3.ListXattr.class, this::listxattr);
@@ -436,10 +438,18 @@ public final class FuseAdapter {
      * Answers ENOSYS, once: the kernel then never sends OPENDIR or RELEASEDIR again and opens every directory
      * with {@code keep_cache} and {@code cache_readdir}, so a directory listed once is listed again from the
      * kernel's cache with no request at all. The generation a listing reads is pinned by the listing id in its
-     * offsets instead ({@link #readdir}).
+     * offsets instead ({@link #readdir}). A kernel older than 5.1 cannot do that; there each directory is opened
+     * with no handle and the same two flags.
      */
     private void opendir(Pointer req, long ino, Pointer fi) {
-        fuse.fuse_reply_err(req, ENOSYS);
+        if (kernelOpensDirectories) {
+            fuse.fuse_reply_err(req, ENOSYS);
+            return;
+        }
+        // An older kernel: open with no handle (listings carry their own), asking it to cache the listing.
+        fi.putLong(FI_FH, 0);
+        fi.putInt(FI_BITS, fi.getInt(FI_BITS) | FI_KEEP_CACHE | FI_CACHE_READDIR);
+        fuse.fuse_reply_open(req, fi);
     }
 
     /**

@@ -47,10 +47,9 @@ public interface LibFuse3 {
     int OP_READDIRPLUS = 41;
     int OPS_SLOTS = 44;
 
-    /** {@code fuse_conn_info.want} offset and the capability bits used. */
-    int CONN_WANT_OFFSET = 24;
-    int CAP_READDIRPLUS = 1 << 13;
-    int CAP_READDIRPLUS_AUTO = 1 << 14;
+    /** {@code fuse_conn_info.capable} offset and the capability bit used. */
+    int CONN_CAPABLE_OFFSET = 20;
+    int CAP_NO_OPENDIR_SUPPORT = 1 << 24;
 
     Pointer fuse_session_new(Pointer args, Pointer ops, @size_t long opSize, Pointer userdata);
 
