@@ -125,6 +125,7 @@ final class Daemon {
         }
         Files.readAttributes(mountpoint, "basic:isDirectory");
         LOG.info("mount live on {}: {} subvolume(s)", mountpoint, subvolumes.size());
+        UnmountWatcher.start(mountpoint);
         if (readyFile != null) {
             Files.createDirectories(readyFile.getParent());
             Files.writeString(readyFile, ProcessHandle.current().pid() + "\n");
