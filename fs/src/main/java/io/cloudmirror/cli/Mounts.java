@@ -71,13 +71,16 @@ final class Mounts {
      * cloudmirror daemon always answers for its root. Permission denied is an answer (another user's mount),
      * and so is no answer within {@code timeout} (a stopped or hung daemon is not proven dead).
      *
-     * <p>The probe opens and reads the root directory: unlike stat, which the kernel answers from its
-     * attribute cache (an hour by default) even when the daemon is gone, opendir always asks the daemon.
+     * <p>The probe asks for the file system's statistics, then reads the root directory: statfs always
+     * reaches the daemon, while the kernel answers stat (attributes cached for an hour by default) and a
+     * listing it has cached even when the daemon is gone.
      */
     static Optional<String> deadReason(Path mountpoint, Duration timeout) throws InterruptedException {
         CompletableFuture<String> result = new CompletableFuture<>();
         Thread probe = new Thread(() -> {
             try {
+                // statfs first: the kernel answers listings and attributes of a dead mount from its caches
+                Files.getFileStore(mountpoint).getTotalSpace();
                 try (DirectoryStream<Path> entries = Files.newDirectoryStream(mountpoint)) {
                     entries.iterator().hasNext();
                 }

@@ -394,7 +394,7 @@ class DebianPackageIT {
         awaitTree(() -> pod.exec(inPod));
         assertEquals(EXPECTED, parse(pod.execAs(NOBODY, inPod)), "a non-root user in the pod reads with allow_other");
 
-        // The daemon dies; auto_unmount's watcher takes the mount down, in the pod too: no dead mount left.
+        // The daemon dies; its unmount watcher takes the mount down, in the pod too: no dead mount left.
         long[] first = daemonAndWatcher(mnt);
         ok("kill -9 " + first[0]);
         awaitUnmounted(mnt);
@@ -404,13 +404,13 @@ class DebianPackageIT {
         mountAt(mnt);
         awaitTree(() -> pod.exec(inPod));
 
-        // The whole daemon container dies, watcher and all: a dead mount stays, on the host and in the pod ...
+        // The whole daemon container dies, watchers and all: a dead mount stays, on the host and in the pod ...
         long[] second = daemonAndWatcher(mnt);
-        ok("kill -9 " + second[1] + " && kill -9 " + second[0]);
-        // (ls, not stat: the kernel answers stat of the root from its attribute cache even on a dead mount)
-        awaitTrue(() -> Sh.bash("ls '" + mnt + "'").err().contains("Transport endpoint is not connected"),
+        ok("kill -9 " + second[2] + " " + second[1] + " && kill -9 " + second[0]);
+        // (stat -f, not stat or ls: the kernel answers those from its caches even on a dead mount)
+        awaitTrue(() -> Sh.bash("stat -f '" + mnt + "'").err().contains("Transport endpoint is not connected"),
                 "expected a dead mount on the host");
-        assertTrue(pod.exec("ls '" + pod.data.resolve("mirrorSubDir") + "/'").err()
+        assertTrue(pod.exec("stat -f '" + pod.data.resolve("mirrorSubDir") + "/'").err()
                 .contains("Transport endpoint is not connected"), "the pod sees the dead mount");
         // ... until the next mount clears it, and the same pod reads the new mount.
         Sh.Result again = mountAt(mnt);
@@ -459,13 +459,14 @@ class DebianPackageIT {
         Sh.bash("pkill -9 -f -- '" + mnt + "( |$)' || true");
     }
 
-    /** The pids of the daemon serving {@code mnt} and of fusermount's auto_unmount watcher for it. */
+    /** The pids of the daemon serving {@code mnt}, of fusermount's auto_unmount watcher and of the daemon's own. */
     private static long[] daemonAndWatcher(Path mnt) throws Exception {
         String daemon = Sh.bash("pgrep -f -- 'io.cloudmirror.cli.Main mount -f .* " + mnt + "( |$)'").out().strip();
         String watcher = Sh.bash("pgrep -f -- 'fusermount.* -- " + mnt + "$'").out().strip();
-        assertTrue(daemon.matches("\\d+") && watcher.matches("\\d+"), "one daemon (" + daemon + ") and one watcher ("
-                + watcher + ") for " + mnt);
-        return new long[] {Long.parseLong(daemon), Long.parseLong(watcher)};
+        String own = Sh.bash("pgrep -f -- 'cloudmirror-unmount-watch " + mnt + "$'").out().strip();
+        assertTrue(daemon.matches("\\d+") && watcher.matches("\\d+") && own.matches("\\d+"), "one daemon (" + daemon
+                + "), one fusermount watcher (" + watcher + ") and one unmount watcher (" + own + ") for " + mnt);
+        return new long[] {Long.parseLong(daemon), Long.parseLong(watcher), Long.parseLong(own)};
     }
 
     private static String sums(Path dir) {
