@@ -5,13 +5,16 @@ import io.cloudmirror.fs.FsException;
 import io.cloudmirror.fs.MirrorFileSystem;
 import com.kenai.jffi.MemoryIO;
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
@@ -63,7 +66,7 @@ public final class FuseAdapter {
      * a JVM thread named {@code fuse-worker-N} from its first request on.
      */
     public static final int WORKERS = 10;
-    private static final java.util.concurrent.atomic.AtomicInteger WORKER_NAMES = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger WORKER_NAMES = new AtomicInteger();
 
     private final LibFuse3 fuse;
     private final Runtime runtime;
@@ -78,9 +81,16 @@ public final class FuseAdapter {
     private final LongAdder listed = new LongAdder();
     private final LongAdder opens = new LongAdder();
     /** Listings in progress by id: the core's directory handle, of the generation each started in. */
-    private final java.util.concurrent.ConcurrentHashMap<Integer, Listing> listings =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicInteger listingIds = new java.util.concurrent.atomic.AtomicInteger();
+    private final ConcurrentHashMap<Integer, Listing> listings = new ConcurrentHashMap<>();
+    private final AtomicInteger listingIds = new AtomicInteger();
+    private volatile MirrorFileSystem fs;
+    private volatile FuseArgs args = FuseArgs.of();
+    private volatile Pointer connOptions;
+    private volatile Pointer session;
+    /** Whether the kernel opens directories itself when OPENDIR answers ENOSYS (Linux 5.1 and later). */
+    private volatile boolean kernelOpensDirectories;
+    private volatile CountDownLatch loopEnded = new CountDownLatch(0);
+    private volatile Path mountpoint;
 
     /** One listing of a directory: the core's handle, and when the kernel last read a page of it. */
     private static final class Listing {
@@ -91,19 +101,12 @@ public final class FuseAdapter {
             this.fh = fh;
         }
     }
-    private volatile MirrorFileSystem fs;
-    private volatile FuseArgs args = FuseArgs.of();
-    private volatile Pointer connOptions;
-    private volatile Pointer session;
-    /** Whether the kernel opens directories itself when OPENDIR answers ENOSYS (Linux 5.1 and later). */
-    private volatile boolean kernelOpensDirectories;
-    private volatile CountDownLatch loopEnded = new CountDownLatch(0);
-    private volatile Path mountpoint;
 
     /** Per-thread native memory: an entry reply (with its stat), a stat, a name and a data buffer. */
     private final class Scratch {
-        final Pointer entry = Memory.allocateDirect(runtime, 32 + statSize, true);
-        final FileStat entryStat = stat(entry.slice(16));
+        final Pointer entry = Memory.allocateDirect(runtime, entrySize(), true);
+        final Pointer entryAttr = entry.slice(16);
+        final FileStat entryStat = stat(entryAttr);
         final Pointer attr = Memory.allocateDirect(runtime, statSize, true);
         final FileStat attrStat = stat(attr);
         final Pointer name = Memory.allocateDirect(runtime, NAME_MAX_BYTES + 1, true);
@@ -186,19 +189,19 @@ public final class FuseAdapter {
         if (debug) {
             argv.add("-d");
         }
+        String refused = "libfuse refused the options " + String.join(" ", argv.subList(1, argv.size()))
+                + " (see the message above)";
         NativeArgs nativeArgs = new NativeArgs(argv);
         Pointer conn = fuse.fuse_parse_conn_info_opts(nativeArgs.args);
         if (conn == null) {
-            throw new IllegalStateException("libfuse refused the options " + String.join(" ", argv.subList(1,
-                    argv.size())) + " (see the message above)");
+            throw new IllegalStateException(refused);
         }
         connOptions = conn;
         Pointer se = fuse.fuse_session_new(nativeArgs.args, ops, LibFuse3.OPS_SLOTS * 8L, null);
         fuse.fuse_opt_free_args(nativeArgs.args);
-        java.lang.ref.Reference.reachabilityFence(nativeArgs);
+        Reference.reachabilityFence(nativeArgs);
         if (se == null) {
-            throw new IllegalStateException("libfuse refused the options " + String.join(" ", argv.subList(1,
-                    argv.size())) + " (see the message above)");
+            throw new IllegalStateException(refused);
         }
         if (fuse.fuse_session_mount(se, cString(mountPoint.toString())) != 0) {
             fuse.fuse_session_destroy(se);
@@ -290,7 +293,6 @@ public final class FuseAdapter {
             }
             kernelOpensDirectories = (conn.getInt(LibFuse3.CONN_CAPABLE_OFFSET) & LibFuse3.CAP_NO_OPENDIR_SUPPORT) != 0;
         });
-        set(LibFuse3.OP_DESTROY, LibFuse3.Destroy.class, userdata -> kernel.detach());
         set(LibFuse3.OP_LOOKUP, LibFuse3.NameOp.class, this::lookup);
         set(LibFuse3.OP_FORGET, LibFuse3.Forget.class, (req, ino, n) -> {
             nodes.forget(ino, n);
@@ -351,7 +353,7 @@ public final class FuseAdapter {
                 nodes.path(ino)));
         set(LibFuse3.OP_SETXATTR, LibFuse3.SetXattr.class, (req, ino, name, value, size, flags) -> refuse(req,
                 "setxattr", nodes.path(ino)));
-        set(LibFuse3.OP_REMOVEXATTR, LibFuse3.RemoveXattr.class, (req, ino, name) -> refuse(req, "removexattr",
+        set(LibFuse3.OP_REMOVEXATTR, LibFuse3.NameOp.class, (req, ino, name) -> refuse(req, "removexattr",
                 nodes.path(ino)));
         set(LibFuse3.OP_CREATE, LibFuse3.Create.class, (req, parent, name, mode, fi) -> refuse(req, "create",
                 child(parent, name)));
@@ -383,7 +385,7 @@ public final class FuseAdapter {
             double negative = args.negativeTimeout();
             if (errno == ErrorCodes.ENOENT() && negative > 0) {
                 Scratch s = scratch.get();
-                s.entry.setMemory(0, 32 + statSize, (byte) 0);
+                s.entry.setMemory(0, entrySize(), (byte) 0);
                 s.entry.putDouble(24 + statSize, negative);
                 fuse.fuse_reply_entry(req, s.entry);
             } else {
@@ -493,18 +495,15 @@ public final class FuseAdapter {
                 if (plus) {
                     long node = attributes && !name.equals(".") && !name.equals("..") ? plusEntry(s, path, name) : 0;
                     if (node == 0) {
-                        s.entry.setMemory(0, 32 + statSize, (byte) 0);
-                        s.entryStat.st_ino.set(inode);
-                        s.entryStat.st_mode.set(directory ? FileStat.S_IFDIR : FileStat.S_IFREG);
+                        s.entry.setMemory(0, entrySize(), (byte) 0);
+                        typeOnly(s.entryAttr, s.entryStat, inode, directory);
                     }
                     need = fuse.fuse_add_direntry_plus(req, buf.slice(used[0]), room, s.name, s.entry, next);
                     if (need > room && node != 0) {
                         nodes.forget(node, 1);
                     }
                 } else {
-                    s.attr.setMemory(0, statSize, (byte) 0);
-                    s.attrStat.st_ino.set(inode);
-                    s.attrStat.st_mode.set(directory ? FileStat.S_IFDIR : FileStat.S_IFREG);
+                    typeOnly(s.attr, s.attrStat, inode, directory);
                     need = fuse.fuse_add_direntry(req, buf.slice(used[0]), room, s.name, s.attr, next);
                 }
                 if (need > room) {
@@ -542,7 +541,7 @@ public final class FuseAdapter {
 
     /** Fills this thread's entry with {@code dir/name} and a node reference; 0 if it is gone (no attributes). */
     private long plusEntry(Scratch s, String dir, String name) {
-        String path = dir.equals(NodeTable.ROOT_PATH) ? NodeTable.ROOT_PATH + name : dir + "/" + name;
+        String path = NodeTable.join(dir, name);
         Attributes a;
         try {
             a = fs.getattr(path);
@@ -636,9 +635,21 @@ public final class FuseAdapter {
     private void entry(Scratch s, long id, Attributes a) {
         s.entry.putLong(0, id);
         s.entry.putLong(8, 0);
-        fill(s.entry.slice(16), s.entryStat, a);
+        fill(s.entryAttr, s.entryStat, a);
         s.entry.putDouble(16 + statSize, args.attrTimeout());
         s.entry.putDouble(24 + statSize, args.entryTimeout());
+    }
+
+    /** {@code struct fuse_entry_param}: node id, generation, the stat, two timeouts. */
+    private int entrySize() {
+        return 32 + statSize;
+    }
+
+    /** A stat with only the inode number and the file type, as a plain directory entry carries. */
+    private void typeOnly(Pointer mem, FileStat stat, long inode, boolean directory) {
+        mem.setMemory(0, statSize, (byte) 0);
+        stat.st_ino.set(inode);
+        stat.st_mode.set(directory ? FileStat.S_IFDIR : FileStat.S_IFREG);
     }
 
     private void fill(Pointer mem, FileStat stat, Attributes a) {

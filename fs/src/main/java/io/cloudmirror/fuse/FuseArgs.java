@@ -40,8 +40,10 @@ record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeou
         double negative = 0;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
-            if (a.equals("-o") && i + 1 < args.length) {
-                for (String o : args[++i].split(",")) {
+            String options = a.equals("-o") && i + 1 < args.length ? args[++i]
+                    : a.startsWith("-o") && a.length() > 2 ? a.substring(2) : null;
+            if (options != null) {
+                for (String o : options.split(",")) {
                     if (o.isEmpty()) {
                         continue;
                     }
@@ -61,8 +63,6 @@ record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeou
                         }
                     }
                 }
-            } else if (a.startsWith("-o") && a.length() > 2) {
-                return of(concat(args, i, "-o", a.substring(2)));
             } else if (a.equals("-f") || a.equals("-s")) {
                 continue; // the adapter always runs in the foreground, with its own threads
             } else {
@@ -74,14 +74,6 @@ record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeou
             session.add(String.join(",", kept));
         }
         return new FuseArgs(session, attr, entry, negative, dropped);
-    }
-
-    private static String[] concat(String[] args, int at, String flag, String value) {
-        List<String> out = new ArrayList<>(List.of(args).subList(0, at));
-        out.add(flag);
-        out.add(value);
-        out.addAll(List.of(args).subList(at + 1, args.length));
-        return out.toArray(String[]::new);
     }
 
     private static double seconds(String option, String value) {

@@ -15,7 +15,6 @@ public interface LibFuse3 {
 
     /** The slots of {@code struct fuse_lowlevel_ops} (libfuse 3.14 order), 8 bytes each. */
     int OP_INIT = 0;
-    int OP_DESTROY = 1;
     int OP_LOOKUP = 2;
     int OP_FORGET = 3;
     int OP_GETATTR = 4;
@@ -107,13 +106,7 @@ public interface LibFuse3 {
         void call(Pointer userdata, Pointer conn);
     }
 
-    /** {@code destroy(void *userdata)}. */
-    interface Destroy {
-        @Delegate
-        void call(Pointer userdata);
-    }
-
-    /** Operations on a name in a directory: lookup, unlink, rmdir. */
+    /** Operations on a name in a directory or of an inode: lookup, unlink, rmdir, removexattr. */
     interface NameOp {
         @Delegate
         void call(Pointer req, long parent, Pointer name);
@@ -219,12 +212,6 @@ public interface LibFuse3 {
     interface SetXattr {
         @Delegate
         void call(Pointer req, long ino, Pointer name, Pointer value, @size_t long size, int flags);
-    }
-
-    /** {@code removexattr(req, ino, name)}. */
-    interface RemoveXattr {
-        @Delegate
-        void call(Pointer req, long ino, Pointer name);
     }
 
     /** {@code create(req, parent, name, mode, fi)}. */

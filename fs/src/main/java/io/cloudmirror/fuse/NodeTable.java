@@ -36,10 +36,12 @@ final class NodeTable {
     /** The path of {@code parent}'s entry {@code name}, or null when the kernel sent an unknown parent. */
     String child(long parent, String name) {
         String p = path(parent);
-        if (p == null) {
-            return null;
-        }
-        return p.equals(ROOT_PATH) ? ROOT_PATH + name : p + "/" + name;
+        return p == null ? null : join(p, name);
+    }
+
+    /** The path of entry {@code name} of directory {@code dir}. */
+    static String join(String dir, String name) {
+        return dir.equals(ROOT_PATH) ? ROOT_PATH + name : dir + "/" + name;
     }
 
     /** The path of node {@code id}, or null if the kernel has forgotten it (or never had it). */
