@@ -362,10 +362,7 @@ class Bench:
         self.measure(t, "find_cold", find, self.expect_int(m["files"]))
         self.measure(t, "find_warm", find, self.expect_int(m["files"]))
         self.measure(t, "ls_lR", self.command(["ls", "-lR", t.root]))
-        total = m["small_bytes"] + m["large_bytes"]
-        self.measure(t, "stat_all", self.command(["xargs", "-0", "-a", self.lists["all"], "stat", "-c", "%s"],
-                                                 cwd=t.root, parse=lambda d: f"{len(d.split())} {sum(map(int, d.split()))}"),
-                     lambda out: out.extra == f"{m['files']} {total}")
+        self.measure(t, "stat_all", *self.stat_every_file(t))
         if local:
             t.drop_page_cache(self.spec_small())
         cat = self.command(["xargs", "-0", "-a", self.lists["small"], "cat"], cwd=t.root)
@@ -419,19 +416,23 @@ class Bench:
 
     def metadata_session(self, t):
         """Session D: `ls -lR` on a fresh mount, then again; `stat` of every file on another, then again."""
-        m = self.manifest
         local = isinstance(t, targets.LocalDisk)
-        total = m["small_bytes"] + m["large_bytes"]
-        stat = self.command(["xargs", "-0", "-a", self.lists["all"], "stat", "-c", "%s"], cwd=t.root,
-                            parse=lambda d: f"{len(d.split())} {sum(map(int, d.split()))}")
-        for ops, cmd, check in ((("ls_lR_cold", "ls_lR_warm"), self.command(["ls", "-lR", t.root]), None),
-                                (("stat_cold", "stat_warm"), stat, lambda out: out.extra == f"{m['files']} {total}")):
+        for ops, (cmd, check) in ((("ls_lR_cold", "ls_lR_warm"), (self.command(["ls", "-lR", t.root]), None)),
+                                  (("stat_cold", "stat_warm"), self.stat_every_file(t))):
             if not local and t.mount().rc:
                 return
             for op in ops:
                 self.measure(t, op, cmd, check)
             if not local:
                 self.end_session(t, "D")
+
+    def stat_every_file(self, t):
+        """`stat` of every file by path, and the check of its result: the file count and the sum of sizes."""
+        m = self.manifest
+        total = m["small_bytes"] + m["large_bytes"]
+        cmd = self.command(["xargs", "-0", "-a", self.lists["all"], "stat", "-c", "%s"], cwd=t.root,
+                           parse=lambda d: f"{len(d.split())} {sum(map(int, d.split()))}")
+        return cmd, lambda out: out.extra == f"{m['files']} {total}"
 
     def dd(self, t, rel):
         return self.command(["dd", f"if={os.path.join(t.root, rel)}", "of=/dev/null", "bs=1M"], stream="stderr",
