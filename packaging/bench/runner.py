@@ -60,6 +60,9 @@ def parse_args(argv):
     ap.add_argument("--rand-reads", type=int, help="random 4 KiB reads (default 2000; smoke 100)")
     ap.add_argument("--targets", default=",".join(ALL_TARGETS), help="subset of " + ",".join(ALL_TARGETS))
     ap.add_argument("--no-sync", action="store_true", help="skip the full / incremental sync measurements")
+    ap.add_argument("--drop-caches", action="store_true",
+                    help="also time `ls -lR` and `stat` of every file right after `echo 3 > /proc/sys/vm/drop_caches`"
+                         " (machine-wide: dentries, inodes and page cache), for every target (root only)")
     ap.add_argument("--gate-max", type=float, help="max seconds to wait for a quiet machine before each "
                     "timed operation (default 30; smoke 0 = do not wait, only record)")
     ap.add_argument("--gate-threshold", type=float, default=0.25,
@@ -85,6 +88,8 @@ def parse_args(argv):
     bad = [t for t in a.targets if t not in ALL_TARGETS]
     if bad or not a.targets:
         ap.error(f"--targets: expected a comma-separated subset of {','.join(ALL_TARGETS)}, got {bad or 'nothing'}")
+    if a.drop_caches and os.geteuid() != 0:
+        ap.error("--drop-caches: writing /proc/sys/vm/drop_caches needs root")
     if a.reps < 1:
         ap.error(f"--reps: expected at least 1, got {a.reps}")
     try:
@@ -190,9 +195,12 @@ class Bench:
         self.csv.writerow(r)
         self.csvf.flush()
 
-    def measure(self, target, op, fn, check=None):
+    def measure(self, target, op, fn, check=None, prepare=None):
         """Times fn() (an Outcome) behind the quiet gate and records one sample. check(outcome) -> bool
-        says whether the result is the one expected (file count, bytes read)."""
+        says whether the result is the one expected (file count, bytes read); prepare(), untimed, runs before
+        the gate."""
+        if prepare:
+            prepare()
         gate = self.gate.wait()
         load1 = os.getloadavg()[0]
         pid0 = target.daemon_pid
@@ -415,16 +423,27 @@ class Bench:
         self.end_session(t, "C")
 
     def metadata_session(self, t):
-        """Session D: `ls -lR` on a fresh mount, then again; `stat` of every file on another, then again."""
+        """Session D: `ls -lR` on a fresh mount, then again; `stat` of every file on another, then again. With
+        --drop-caches, each is then timed once more right after the machine's caches are dropped: the local
+        disk's dentries, inodes and metadata blocks go too, as after a reboot (and the index's pages)."""
         local = isinstance(t, targets.LocalDisk)
-        for ops, (cmd, check) in ((("ls_lR_cold", "ls_lR_warm"), (self.command(["ls", "-lR", t.root]), None)),
-                                  (("stat_cold", "stat_warm"), self.stat_every_file(t))):
+        for ops, (cmd, check) in ((("ls_lR_cold", "ls_lR_warm", "ls_lR_dropped"), (self.command(["ls", "-lR", t.root]), None)),
+                                  (("stat_cold", "stat_warm", "stat_dropped"), self.stat_every_file(t))):
             if not local and t.mount().rc:
                 return
-            for op in ops:
+            for op in ops[:2]:
                 self.measure(t, op, cmd, check)
+            if self.a.drop_caches:
+                self.measure(t, ops[2], cmd, check, prepare=self.drop_caches)
             if not local:
                 self.end_session(t, "D")
+
+    @staticmethod
+    def drop_caches():
+        """`sync; echo 3 > /proc/sys/vm/drop_caches`: the whole machine's dentries, inodes and page cache."""
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
 
     def stat_every_file(self, t):
         """`stat` of every file by path, and the check of its result: the file count and the sum of sizes."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Keeps the benchmark harness working (tools/test.sh runs this after `mvn verify`; ~2-3 minutes):
-#   1. `bench --smoke` must finish, record every operation for every target with the expected result
-#      (file counts, bytes read), write the table, both CSVs and a well-formed SVG chart, and leave no
+#   1. `bench --smoke --drop-caches` must finish, record every operation for every target with the expected
+#      result (file counts, bytes read), write the table, both CSVs and a well-formed SVG chart, and leave no
 #      mount, process or work directory behind;
 #   2. a run sent SIGTERM while a mount is up must clean up the same way.
 # Needs what the benchmark needs: FUSE, rclone, Azurite (tools/setup.sh), the built jars (mvn package).
@@ -25,7 +25,7 @@ leftovers() {   # WORK_DIR -> prints what a run left behind
 
 echo "== bench --smoke"
 start=$SECONDS
-if ! packaging/bench/bench --smoke --work "$tmp/work" --out "$tmp/run" > "$tmp/run.log" 2>&1; then
+if ! packaging/bench/bench --smoke --drop-caches --work "$tmp/work" --out "$tmp/run" > "$tmp/run.log" 2>&1; then
     tail -n 40 "$tmp/run.log" >&2
     fail "bench --smoke exited non-zero"
 fi
@@ -37,8 +37,8 @@ rows = list(csv.DictReader(open(os.path.join(run, "results.csv"))))
 got = {}
 for r in rows:
     got.setdefault((r["target"], r["op"]), []).append(r)
-reads = ["first_ls", "find_cold", "find_warm", "ls_lR", "stat_all", "ls_lR_cold", "ls_lR_warm", "stat_cold",
-         "stat_warm", "read_small_cold", "read_small_warm",
+reads = ["first_ls", "find_cold", "find_warm", "ls_lR", "stat_all", "ls_lR_cold", "ls_lR_warm", "ls_lR_dropped",
+         "stat_cold", "stat_warm", "stat_dropped", "read_small_cold", "read_small_warm",
          "seq_cold", "seq_warm", "seq_cache", "par4_cold", "rand4k_cold"]
 want = [(t, op) for t in ("cloudmirror", "rclone", "local") for op in reads]
 want += [(t, op) for t in ("cloudmirror", "rclone") for op in ("mount_ready", "sync_full", "sync_incr", "rss_sync_full")]

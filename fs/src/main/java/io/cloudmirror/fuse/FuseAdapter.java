@@ -37,8 +37,8 @@ import ru.serce.jnrfuse.struct.Statvfs;
  * until a publish drops it ({@link #invalidate}); {@code readdirplus} hands the kernel each entry's attributes
  * with the listing, so {@code ls -l} after a listing makes no lookups; reads of up to 1 MiB per request.
  *
- * <p>Thread-safe: libfuse calls the operations from its worker threads; each thread has its own scratch
- * memory. {@link #mount} runs the session loop on the calling thread or on a thread of its own.
+ * <p>Thread-safe: libfuse calls the operations from the {@link SessionLoop}'s worker threads; each thread
+ * has its own scratch memory. {@link #mount} runs the session loop on the calling thread or on a thread of its own.
  */
 public final class FuseAdapter {
 
@@ -62,11 +62,10 @@ public final class FuseAdapter {
     /** A listing the kernel has not read from for this long is dropped (its reader went away mid-way). */
     private static final long LISTING_IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
     /**
-     * libfuse's worker threads at most (its default): started as requests wait, kept once started. Each is
-     * a JVM thread named {@code fuse-worker-N} from its first request on.
+     * Worker threads at most (libfuse's default), named {@code fuse-worker-N}: started as requests wait,
+     * kept once started ({@link SessionLoop}).
      */
     public static final int WORKERS = 10;
-    private static final AtomicInteger WORKER_NAMES = new AtomicInteger();
 
     private final LibFuse3 fuse;
     private final Runtime runtime;
@@ -80,6 +79,7 @@ public final class FuseAdapter {
     private final LongAdder getattrs = new LongAdder();
     private final LongAdder listed = new LongAdder();
     private final LongAdder opens = new LongAdder();
+    private final LongAdder callbackThreads = new LongAdder();
     /** Listings in progress by id: the core's directory handle, of the generation each started in. */
     private final ConcurrentHashMap<Integer, Listing> listings = new ConcurrentHashMap<>();
     private final AtomicInteger listingIds = new AtomicInteger();
@@ -145,7 +145,7 @@ public final class FuseAdapter {
         this.statSize = Struct.size(new FileStat(runtime));
         this.ops = Memory.allocateDirect(runtime, LibFuse3.OPS_SLOTS * 8, true);
         this.scratch = ThreadLocal.withInitial(() -> {
-            Thread.currentThread().setName("fuse-worker-" + WORKER_NAMES.incrementAndGet());
+            callbackThreads.increment();
             return new Scratch();
         });
         bind();
@@ -213,19 +213,18 @@ public final class FuseAdapter {
         this.session = se;
         kernel.attach(fuse.fuse_session_fd(se));
         Runnable loop = () -> {
-            Pointer config = fuse.fuse_loop_cfg_create();
-            fuse.fuse_loop_cfg_set_max_threads(config, WORKERS);
+            boolean stopped = false;
             try {
-                int rc = fuse.fuse_session_loop_mt_312(se, config);
-                if (rc != 0) {
-                    LOG.debug("the FUSE session loop ended with {}", rc);
-                }
+                stopped = new SessionLoop(fuse, se, WORKERS).run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
-                fuse.fuse_loop_cfg_destroy(config);
                 kernel.detach();
                 session = null;
-                fuse.fuse_session_unmount(se);
-                fuse.fuse_session_destroy(se);
+                if (stopped) {
+                    fuse.fuse_session_unmount(se);
+                    fuse.fuse_session_destroy(se);
+                }
                 ended.countDown();
             }
         };
@@ -281,6 +280,14 @@ public final class FuseAdapter {
             case "open" -> opens.sum();
             default -> throw new IllegalArgumentException("not counted: " + operation);
         };
+    }
+
+    /**
+     * How many threads have run callbacks (each gets its scratch memory on its first): at most {@link #WORKERS}
+     * per mount, since the callbacks run on the {@link SessionLoop}'s threads, attached to the JVM for good.
+     */
+    public long callbackThreads() {
+        return callbackThreads.sum();
     }
 
     // ------------------------------------------------------------------------------------------ operations

@@ -7,9 +7,8 @@ import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 
 /**
- * The part of libfuse 3's low-level API that cloudmirror uses (libfuse 3.12 or later, for the
- * {@code fuse_loop_cfg_*} calls), bound by jnr-ffi, and the callback shapes of {@code struct
- * fuse_lowlevel_ops}. Names are the C names. Strings go in as NUL-terminated UTF-8 bytes.
+ * The part of libfuse 3's low-level API that cloudmirror uses, bound by jnr-ffi, and the callback shapes
+ * of {@code struct fuse_lowlevel_ops}. Names are the C names. Strings go in as NUL-terminated UTF-8 bytes.
  */
 public interface LibFuse3 {
 
@@ -56,7 +55,12 @@ public interface LibFuse3 {
 
     int fuse_session_fd(Pointer session);
 
-    int fuse_session_loop_mt_312(Pointer session, Pointer config);
+    /** Reads one request into {@code buf} (a {@code struct fuse_buf}; libfuse allocates its memory on first use). */
+    int fuse_session_receive_buf(Pointer session, Pointer buf);
+
+    void fuse_session_process_buf(Pointer session, Pointer buf);
+
+    int fuse_session_exited(Pointer session);
 
     void fuse_session_exit(Pointer session);
 
@@ -64,13 +68,8 @@ public interface LibFuse3 {
 
     void fuse_session_destroy(Pointer session);
 
-    Pointer fuse_loop_cfg_create();
-
-    void fuse_loop_cfg_destroy(Pointer config);
-
-    void fuse_loop_cfg_set_clone_fd(Pointer config, int value);
-
-    void fuse_loop_cfg_set_max_threads(Pointer config, int value);
+    /** The C library's {@code free}, found through libfuse's own dependency on it: for memory libfuse allocated. */
+    void free(Pointer memory);
 
     Pointer fuse_parse_conn_info_opts(Pointer args);
 

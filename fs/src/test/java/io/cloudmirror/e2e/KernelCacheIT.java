@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cloudmirror.fuse.FuseAdapter;
 import io.cloudmirror.origin.InMemoryOrigin;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,29 @@ class KernelCacheIT {
 
     @TempDir
     Path tmp;
+
+    /**
+     * Callbacks run on threads the JVM started and kept. On libfuse's own native threads, jffi attached and
+     * detached the thread around each of its first 1,000 callbacks: thousands of short-lived JVM threads, each
+     * with new scratch memory, which made a fresh mount's first lookups cost several times what later ones do.
+     */
+    @Test
+    void requestsAreServedByAFewThreadsAttachedForGood() throws Exception {
+        InMemoryOrigin origin = new InMemoryOrigin();
+        for (int i = 0; i < 2_000; i++) {
+            origin.put("d" + (i % 20) + "/f" + i, "x");
+        }
+        try (InProcessMount m = new InProcessMount(tmp, origin, "media", "mirrorSubDir", false, LONG_TIMEOUTS)) {
+            m.syncer.syncNow();
+            for (int i = 0; i < 2_000; i++) {
+                assertEquals(1, Files.size(m.mountpoint.resolve("mirrorSubDir/d" + (i % 20) + "/f" + i)));
+            }
+            assertTrue(m.adapter.requests("lookup") >= 2_000, m.adapter.requests("lookup") + " lookups");
+            assertTrue(m.adapter.callbackThreads() <= FuseAdapter.WORKERS,
+                    m.adapter.callbackThreads() + " threads ran callbacks, more than the " + FuseAdapter.WORKERS
+                            + " workers");
+        }
+    }
 
     @Test
     void kernelKeepsAttributesUntilInvalidated() throws Exception {
