@@ -47,8 +47,10 @@ def op_catalogue(env):
         ("ls_lR_warm", "`ls -lR`, again", "s", None, "ls -lR, again"),
         ("stat_cold", "`stat` all files by path, first after mount", "s", None, "stat all, first"),
         ("stat_warm", "`stat` all files by path, again", "s", None, "stat all, again"),
-        ("ls_lR_dropped", "`ls -lR` after drop_caches ³", "s", None, "ls -lR, caches dropped"),
-        ("stat_dropped", "`stat` all files by path after drop_caches ³", "s", None, "stat all, caches dropped"),
+        ("find_dropped", "`find -type f \\| wc -l`, first after mount and drop_caches ³", "s", None, "find, caches dropped"),
+        ("ls_lR_dropped", "`ls -lR`, first after mount and drop_caches ³", "s", None, "ls -lR, caches dropped"),
+        ("stat_dropped", "`stat` all files by path, first after mount and drop_caches ³", "s", None,
+         "stat all, caches dropped"),
         ("read_small_cold", f"read all {c['small_files']:,} small files ({human(c['small_bytes'])}), data cold",
          "s", c["small_bytes"], "read small files, cold"),
         ("read_small_warm", "read all small files again", "s", c["small_bytes"], "read small files, again"),
@@ -201,13 +203,13 @@ def markdown(env, summary, samples, dropped, failed, chart="chart.svg"):
           "Reads run with `prefetch: none`: \"cold\" starts with an empty block cache, \"data cache kept\" "
           "remounts on the blocks the cold read left. The local disk has no daemon: \"cold\" there means its "
           "pages were evicted with posix_fadvise(DONTNEED) and are read from the device; its metadata stays in "
-          "the kernel's caches, except in the rows marked ³. Origin traffic = bytes Azurite wrote to its sockets "
-          "during the operation (its /proc io counter)."]
+          "the kernel's caches (put back, untimed, before its first `ls`), except in the rows marked ³. Origin "
+          "traffic = bytes Azurite wrote to its sockets during the operation (its /proc io counter)."]
     if any(s["op"].endswith("_dropped") for s in summary):
-        L += ["", "³ `--drop-caches`: right after the row above it, `sync; echo 3 > /proc/sys/vm/drop_caches` "
-              "(not timed) drops the whole machine's dentries, inodes and page cache, as after a reboot: the local "
-              "disk reads its directories and inodes from the device again; cloudmirror's kernel caches are gone "
-              "and its index pages are read from the disk again (same daemon)."]
+        L += ["", "³ `--drop-caches`: on a fresh mount, `sync; echo 3 > /proc/sys/vm/drop_caches` (not timed) drops "
+              "the whole machine's dentries, inodes and page cache first, as after a reboot: the local disk reads "
+              "its directories and inodes from the device again; cloudmirror's daemon is new and its index pages "
+              "come from the disk again."]
     if failed or dropped:
         L += ["", f"Excluded samples: {len(failed)} failed or wrong result, {len(dropped)} too noisy."]
         for r in failed[:10]:

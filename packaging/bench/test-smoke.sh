@@ -38,7 +38,7 @@ got = {}
 for r in rows:
     got.setdefault((r["target"], r["op"]), []).append(r)
 reads = ["first_ls", "find_cold", "find_warm", "ls_lR", "stat_all", "ls_lR_cold", "ls_lR_warm", "ls_lR_dropped",
-         "stat_cold", "stat_warm", "stat_dropped", "read_small_cold", "read_small_warm",
+         "stat_cold", "stat_warm", "stat_dropped", "find_dropped", "read_small_cold", "read_small_warm",
          "seq_cold", "seq_warm", "seq_cache", "par4_cold", "rand4k_cold"]
 want = [(t, op) for t in ("cloudmirror", "rclone", "local") for op in reads]
 want += [(t, op) for t in ("cloudmirror", "rclone") for op in ("mount_ready", "sync_full", "sync_incr", "rss_sync_full")]
