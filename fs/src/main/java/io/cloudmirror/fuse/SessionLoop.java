@@ -42,9 +42,10 @@ final class SessionLoop {
     private final Pointer session;
     private final int maxWorkers;
     private final Runtime runtime;
-    private final AtomicInteger started = new AtomicInteger();
     private final AtomicInteger idle = new AtomicInteger();
+    /** The workers started; guarded by itself, as is {@link #stopping}. */
     private final List<Thread> workers = new ArrayList<>();
+    private boolean stopping;
     private final CountDownLatch firstStopped = new CountDownLatch(1);
 
     SessionLoop(LibFuse3 fuse, Pointer session, int maxWorkers) {
@@ -64,8 +65,13 @@ final class SessionLoop {
         startWorker();
         firstStopped.await();
         fuse.fuse_session_exit(session);
+        List<Thread> started;
+        synchronized (workers) {
+            stopping = true; // no worker starts after this, so none can touch the session once these are done
+            started = new ArrayList<>(workers);
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_WAIT_SECONDS);
-        for (Thread t : snapshot()) {
+        for (Thread t : started) {
             t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             if (t.isAlive()) {
                 LOG.warn("FUSE worker {} did not stop within {} s of the session's end", t.getName(),
@@ -76,23 +82,16 @@ final class SessionLoop {
         return true;
     }
 
-    private List<Thread> snapshot() {
-        synchronized (workers) {
-            return new ArrayList<>(workers);
-        }
-    }
-
     private void startWorker() {
-        int n = started.get();
-        if (n >= maxWorkers || !started.compareAndSet(n, n + 1)) {
-            return;
-        }
-        Thread t = new Thread(this::work, "fuse-worker-" + NAMES.incrementAndGet());
-        t.setDaemon(true);
         synchronized (workers) {
+            if (stopping || workers.size() >= maxWorkers) {
+                return;
+            }
+            Thread t = new Thread(this::work, "fuse-worker-" + NAMES.incrementAndGet());
+            t.setDaemon(true);
             workers.add(t);
+            t.start();
         }
-        t.start();
     }
 
     private void work() {
