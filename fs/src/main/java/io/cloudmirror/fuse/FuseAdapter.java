@@ -38,7 +38,8 @@ import ru.serce.jnrfuse.struct.Statvfs;
  * with the listing, so {@code ls -l} after a listing makes no lookups; reads of up to 1 MiB per request.
  *
  * <p>Thread-safe: libfuse calls the operations from the {@link SessionLoop}'s worker threads; each thread
- * has its own scratch memory. {@link #mount} runs the session loop on the calling thread or on a thread of its own.
+ * has its own scratch memory. {@link #mount} runs the session loop on the calling thread or on a thread of
+ * its own.
  */
 public final class FuseAdapter {
 
