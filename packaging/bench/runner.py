@@ -61,8 +61,9 @@ def parse_args(argv):
     ap.add_argument("--targets", default=",".join(ALL_TARGETS), help="subset of " + ",".join(ALL_TARGETS))
     ap.add_argument("--no-sync", action="store_true", help="skip the full / incremental sync measurements")
     ap.add_argument("--drop-caches", action="store_true",
-                    help="also time `ls -lR` and `stat` of every file right after `echo 3 > /proc/sys/vm/drop_caches`"
-                         " (machine-wide: dentries, inodes and page cache), for every target (root only)")
+                    help="also time `find`, `ls -lR` and `stat` of every file, each on a fresh mount right after "
+                         "`echo 3 > /proc/sys/vm/drop_caches` (machine-wide: dentries, inodes and page cache), for "
+                         "every target (root only)")
     ap.add_argument("--gate-max", type=float, help="max seconds to wait for a quiet machine before each "
                     "timed operation (default 30; smoke 0 = do not wait, only record)")
     ap.add_argument("--gate-threshold", type=float, default=0.25,
@@ -366,7 +367,7 @@ class Bench:
         # The local disk keeps its dentries and inodes between sessions, unless something evicted them
         # (another session's --drop-caches, memory reclaim): they are put back, untimed, so that its "first"
         # is always the same state.
-        keep_metadata = (lambda: self.command(["find", t.root, "-printf", "%s\\n"])()) if local else None
+        keep_metadata = self.command(["find", t.root, "-printf", "%s\\n"]) if local else None
         self.measure(t, "first_ls", self.command(["ls", t.root], parse=lambda d: str(len(d.splitlines()))),
                      self.expect_int(m["top_entries"]), prepare=keep_metadata)
         find = self.find_files(t)
