@@ -207,8 +207,14 @@ public final class BlockCache implements AutoCloseable {
         ledger.pin(key.id());
     }
 
+    /**
+     * Drops one pin of {@code key}. The last pin of a version that {@link #retain} found gone from the tree
+     * takes its blocks with it: an open file kept them, and it has closed.
+     */
     public void unpin(BlobKey key) {
-        ledger.unpin(key.id());
+        if (ledger.unpin(key.id())) {
+            ledger.dropUnpinned(key.id(), files::delete);
+        }
     }
 
     /** Removes every cached block of {@code key} (e.g. after its content failed verification). */
@@ -218,7 +224,7 @@ public final class BlockCache implements AutoCloseable {
 
     /**
      * Removes the blocks of every version that {@code live} does not hold and no open file pins: versions
-     * replaced or deleted in the cloud.
+     * replaced or deleted in the cloud. Those that are pinned go when their last pin does ({@link #unpin}).
      *
      * @return blocks removed
      */

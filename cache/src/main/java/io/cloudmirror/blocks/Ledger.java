@@ -27,6 +27,8 @@ final class Ledger {
     private final Map<BlockId, Entry> entries = new HashMap<>();
     private final Set<BlockId> filling = new HashSet<>();
     private final Map<KeyId, Integer> pins = new HashMap<>();
+    /** Versions {@link #retain} rejected while they were pinned: their blocks go when the last pin does. */
+    private final Set<KeyId> doomed = new HashSet<>();
     /** Sentinel of the LRU list: {@code lru.next} is the least recently used, {@code lru.prev} the most. */
     private final Entry lru = new Entry(null, 0);
     private long used;
@@ -153,13 +155,39 @@ final class Ledger {
         remove(gone, delete);
     }
 
-    /** Removes the blocks of unpinned versions that {@code live} rejects; returns how many. */
+    /**
+     * Removes the blocks of unpinned versions that {@code live} rejects; returns how many. The pinned ones it
+     * rejects are doomed: {@link #unpin} says when their last pin goes, and {@link #dropUnpinned} removes them.
+     */
     int retain(Predicate<KeyId> live, Consumer<BlockId> delete) {
         List<Entry> gone = new ArrayList<>();
         synchronized (this) {
+            doomed.removeIf(live);
             for (Entry e : entries.values()) {
                 KeyId k = e.id.key();
-                if (!e.leaving && !pins.containsKey(k) && !live.test(k)) {
+                if (!e.leaving && !live.test(k)) {
+                    if (pins.containsKey(k)) {
+                        doomed.add(k);
+                    } else {
+                        e.leaving = true;
+                        gone.add(e);
+                    }
+                }
+            }
+        }
+        remove(gone, delete);
+        return gone.size();
+    }
+
+    /** Removes every present block of version {@code key} if nothing pins it; returns how many. */
+    int dropUnpinned(KeyId key, Consumer<BlockId> delete) {
+        List<Entry> gone = new ArrayList<>();
+        synchronized (this) {
+            if (pins.containsKey(key)) {
+                return 0;
+            }
+            for (Entry e : entries.values()) {
+                if (!e.leaving && e.id.hi() == key.hi() && e.id.lo() == key.lo()) {
                     e.leaving = true;
                     gone.add(e);
                 }
@@ -186,16 +214,23 @@ final class Ledger {
         pins.merge(key, 1, Integer::sum);
     }
 
-    synchronized void unpin(KeyId key) {
+    /**
+     * Drops one pin of version {@code key}.
+     *
+     * @return true if that was its last pin and {@link #retain} had found it dead meanwhile: its blocks are
+     *         to be removed now ({@link #dropUnpinned})
+     */
+    synchronized boolean unpin(KeyId key) {
         Integer n = pins.get(key);
         if (n == null) {
             throw new IllegalStateException("unpin of a version not pinned: " + key.hex());
         }
         if (n == 1) {
             pins.remove(key);
-        } else {
-            pins.put(key, n - 1);
+            return doomed.remove(key);
         }
+        pins.put(key, n - 1);
+        return false;
     }
 
     synchronized boolean pinned(KeyId key) {

@@ -421,9 +421,27 @@ class BlockCacheTest {
             assertTrue(c.contains(keep, 0) && c.contains(keep, 1));
             assertFalse(c.contains(replaced, 0) || c.contains(replaced, 1));
             assertTrue(c.contains(deletedButOpen, 0), "an open file keeps its version");
+            c.pin(deletedButOpen);
             c.unpin(deletedButOpen);
-            assertEquals(2, c.retain(live));
+            assertTrue(c.contains(deletedButOpen, 0), "still pinned once");
+            c.unpin(deletedButOpen);
+            assertFalse(c.contains(deletedButOpen, 0) || c.contains(deletedButOpen, 1),
+                    "its blocks went with its last pin, without waiting for another retain");
+            assertEquals(0, c.retain(live));
             assertEquals(2, c.stats().blocks());
+        }
+    }
+
+    @Test
+    void aPinnedVersionThatCameBackToTheTreeStaysAfterItsLastPin() throws IOException {
+        try (BlockCache c = BlockCache.open(tmp, 64L << 20)) {
+            BlobKey k = BlobKey.of("flapping", "v1");
+            c.put(k, 0, ByteBuffer.wrap(bytes(1000, 1)), true);
+            c.pin(k);
+            assertEquals(0, c.retain(LiveVersions.builder().build()), "pinned: kept");
+            assertEquals(0, c.retain(LiveVersions.builder().add(k).build()), "back in the tree");
+            c.unpin(k);
+            assertTrue(c.contains(k, 0), "live again, so its last pin does not take it");
         }
     }
 

@@ -33,7 +33,8 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
     /** Options passed on to libfuse (FuseArgs drops, with a debug line, those of libfuse 2 that libfuse 3 has no more). */
     private static final Set<String> FUSE_FLAGS = Set.of("allow_other", "allow_root", "kernel_cache", "auto_cache",
             "async_read", "sync_read", "hard_remove", "intr", "large_read", "nonempty", "auto_unmount", "direct_io",
-            "dev", "nodev", "suid", "nosuid", "exec", "noexec", "async", "sync", "atime", "noatime", "dirsync");
+            "dev", "nodev", "suid", "nosuid", "exec", "noexec", "async", "sync", "atime", "noatime", "dirsync",
+            "open_requests");
     private static final Set<String> FUSE_VALUED = Set.of("max_read", "max_readahead", "intr_signal", "blksize",
             "fsname", "subtype", "max_background", "congestion_threshold");
     /** Options of mount(8), fstab and systemd that mean nothing to a FUSE filesystem. */
@@ -112,7 +113,7 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
                         } else {
                             throw new IllegalArgumentException("unknown mount option \"" + o + "\"; cloudmirror takes "
                                     + "uid=, gid=, umask=, allow_other, allow_root, attr_timeout=, entry_timeout=, "
-                                    + "negative_timeout=, read_timeout=, log_file=, metrics=, metrics_bind_any, the "
+                                    + "negative_timeout=, read_timeout=, log_file=, metrics=, metrics_bind_any, open_requests, the "
                                     + "libfuse options and the generic mount options");
                         }
                     }

@@ -100,7 +100,8 @@ final class SubvolumeRuntime implements AutoCloseable {
      * cache's counters and the subvolume's state are reported to {@code metrics}.
      *
      * @param timer    the time source and thread of the sync schedule and the connection monitor
-     * @param listener hears about syncs, after the prefetcher was asked to follow them
+     * @param listener hears about syncs before the prefetcher is asked to follow them: the kernel's hold on the
+     *                 versions a publish superseded is taken before the prefetcher's pass drops unheld ones
      * @param reads    how the read path fetches and caches
      */
     static SubvolumeRuntime open(SubvolumeConfig config, Clock clock, SyncTimer timer, SyncListener listener,
@@ -128,7 +129,7 @@ final class SubvolumeRuntime implements AutoCloseable {
                 }
             };
             Syncer syncer = new Syncer(config.name(), origin, config.blobNamePrefix(), index, clock,
-                    SyncListener.all(List.of(prefetchAfterPublish, metrics.syncListener(), listener)));
+                    SyncListener.all(List.of(listener, prefetchAfterPublish, metrics.syncListener())));
             LOG.info("subvolume {}: {} at /{}, serving generation {} ({} files); block cache {} MiB of {} MiB, "
                     + "prefetch {}", config.name(), origin.displayName(), config.path(), index.currentStats().number(),
                     index.currentStats().files(), blocks.stats().usedBytes() >> 20, config.cache().maxSize() >> 20,

@@ -23,7 +23,9 @@ import java.util.Map;
  * another version's bytes from that cache, {@link #open} decides for each open whether the kernel may keep
  * the pages it has ({@link Opened#keepCache()}: they are of this very version) and whether it must bypass
  * the page cache ({@link Opened#directIo()}: the file has been opened on another version during this mount,
- * so the kernel's pages, or the size it bounds page-cache reads by, may be that version's).
+ * so the kernel's pages, or the size it bounds page-cache reads by, may be that version's). Where the kernel
+ * sends no OPEN, it has one inode per version instead ({@link #find}, {@link #openVersion}), and none of
+ * this is needed.
  *
  * <p>Thread-safe: FUSE calls arrive concurrently from libfuse's worker threads.
  */
@@ -35,7 +37,7 @@ public final class MirrorFileSystem implements AutoCloseable {
     /** The same tags in the user namespace, which {@code getfattr -d} and copies to ext4 keep. */
     public static final String USER_TAG_PREFIX = "user." + TAG_PREFIX;
     /** Open flags that ask for writing: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND. */
-    static final int WRITE_FLAGS = 0x1 | 0x2 | 0x40 | 0x200 | 0x400;
+    public static final int WRITE_FLAGS = 0x1 | 0x2 | 0x40 | 0x200 | 0x400;
     private static final long MOUNT_ROOT_INODE = 1;
     private static final int MAX_VERSIONS_REMEMBERED = 200_000;
 
@@ -83,6 +85,44 @@ public final class MirrorFileSystem implements AutoCloseable {
             }
         }
         throw new FsException.NoEntry(path);
+    }
+
+    /** stat of a path and, for a file, the version it has now. */
+    public Found find(String path) throws FsException {
+        MountLayout.Target t = layout.resolve(path);
+        if (t instanceof MountLayout.Synthetic s) {
+            return new Found(syntheticAttributes(s), null);
+        }
+        if (t instanceof MountLayout.Inside in) {
+            Generation g = in.subvolume().index().acquire();
+            try {
+                Node n = lookup(g, in, path);
+                return new Found(attributes(n), n.isDirectory() ? null : new Version(n));
+            } finally {
+                g.release();
+            }
+        }
+        throw new FsException.NoEntry(path);
+    }
+
+    /** stat of one version of a file: what a process holding that version sees, whatever was published since. */
+    public Attributes attributes(Version v) {
+        return attributes(v.node);
+    }
+
+    /**
+     * Opens version {@code v} of the file at {@code path} for reading, for a kernel node that stands for that
+     * version alone (the kernel then sends no OPEN, see the FUSE adapter): the version stays pinned in the
+     * block cache until {@link #release}, and where the cloud no longer has it, uncached reads fail with
+     * ESTALE. There is no page cache decision to make: the kernel's pages of that node are of this version.
+     */
+    public long openVersion(String path, Version v) throws FsException {
+        if (!(layout.resolve(path) instanceof MountLayout.Inside in)) {
+            throw new FsException.NoEntry(path);
+        }
+        ContentSource.Reader reader = in.subvolume().content().open(in.rel(), v.node.etag(), v.node.size(),
+                v.node.contentMd5());
+        return files.add(new OpenFile(in.subvolume(), in.rel(), v.node, null, reader, false));
     }
 
     /** Checks access: any write is refused, anything else is allowed if the path exists. */
@@ -247,8 +287,10 @@ public final class MirrorFileSystem implements AutoCloseable {
         OpenFile f = files.remove(fh);
         if (f != null) {
             f.reader.close();
-            closed(f.node);
-            f.generation.release();
+            if (f.generation != null) {
+                closed(f.node);
+                f.generation.release();
+            }
         }
     }
 
@@ -384,7 +426,9 @@ public final class MirrorFileSystem implements AutoCloseable {
     public void close() {
         for (OpenFile f : files.values()) {
             f.reader.close();
-            f.generation.release();
+            if (f.generation != null) {
+                f.generation.release();
+            }
         }
         for (OpenDir d : dirs.values()) {
             if (d.generation != null) {
@@ -452,7 +496,10 @@ public final class MirrorFileSystem implements AutoCloseable {
         return (h & 0x3FFF_FFFF_FFFF_FFFFL) | 0x4000_0000_0000_0000L;
     }
 
-    /** An open file: the version it was opened on, the generation it pins, and its reads. */
+    /**
+     * An open file: the version it was opened on, the generation it pins ({@code null} when opened by
+     * {@link #openVersion}: then the kernel's caches of it need no bookkeeping), and its reads.
+     */
     private record OpenFile(Subvolume subvolume, String rel, Node node, Generation generation,
                             ContentSource.Reader reader, boolean pageCache) {
     }
@@ -471,6 +518,32 @@ public final class MirrorFileSystem implements AutoCloseable {
      *                  the cache may hold its pages
      */
     public record Opened(long fh, boolean keepCache, boolean directIo) {
+    }
+
+    /**
+     * One version of a file, as a lookup found it: what a kernel node stands for when the kernel sends no
+     * OPEN. Immutable.
+     */
+    public static final class Version {
+        private final Node node;
+
+        Version(Node node) {
+            this.node = node;
+        }
+
+        /** Whether {@code other} is this same version of this same file (same inode, same ETag). */
+        public boolean same(Version other) {
+            return other != null && other.node.inode() == node.inode() && other.node.etag().equals(node.etag());
+        }
+    }
+
+    /**
+     * The result of {@link #find}.
+     *
+     * @param attributes what stat shows
+     * @param version    for a file, the version it has now; {@code null} for a directory
+     */
+    public record Found(Attributes attributes, Version version) {
     }
 
     /**

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -80,6 +82,7 @@ public final class FuseAdapter {
     private final LongAdder getattrs = new LongAdder();
     private final LongAdder listed = new LongAdder();
     private final LongAdder opens = new LongAdder();
+    private final LongAdder reads = new LongAdder();
     private final LongAdder callbackThreads = new LongAdder();
     /** Listings in progress by id: the core's directory handle, of the generation each started in. */
     private final ConcurrentHashMap<Integer, Listing> listings = new ConcurrentHashMap<>();
@@ -90,6 +93,12 @@ public final class FuseAdapter {
     private volatile Pointer session;
     /** Whether the kernel opens directories itself when OPENDIR answers ENOSYS (Linux 5.1 and later). */
     private volatile boolean kernelOpensDirectories;
+    /**
+     * Whether the kernel opens files itself once OPEN answers ENOSYS (and then sends no RELEASE either): file
+     * nodes then stand for one version each, read through {@link #handles}.
+     */
+    private volatile boolean kernelOpensFiles;
+    private volatile VersionHandles handles;
     private volatile CountDownLatch loopEnded = new CountDownLatch(0);
     private volatile Path mountpoint;
 
@@ -164,6 +173,7 @@ public final class FuseAdapter {
             throw new IllegalStateException("already serving a filesystem");
         }
         this.fs = core;
+        this.handles = new VersionHandles(core, nodes, System::nanoTime);
         return this;
     }
 
@@ -213,6 +223,18 @@ public final class FuseAdapter {
         this.mountpoint = mountPoint;
         this.session = se;
         kernel.attach(fuse.fuse_session_fd(se));
+        ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "fuse-handle-sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleWithFixedDelay(() -> {
+            try {
+                handles.sweep();
+            } catch (RuntimeException e) {
+                LOG.warn("releasing idle file handles failed", e);
+            }
+        }, 1, 1, TimeUnit.SECONDS);
         Runnable loop = () -> {
             boolean stopped = false;
             try {
@@ -220,6 +242,8 @@ public final class FuseAdapter {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
+                sweeper.shutdownNow();
+                handles.clear(); // no request can come any more: unpin what reads left pinned
                 kernel.detach();
                 session = null;
                 if (stopped) {
@@ -262,7 +286,17 @@ public final class FuseAdapter {
      * shows at once. Call from outside FUSE callbacks.
      */
     public boolean invalidate(String name) {
-        boolean ok = kernel.invalidateRootEntry(name);
+        boolean ok = true;
+        // Superseded file versions first: their entries go (an open file keeps its node, and with it its
+        // version), so that the next open looks the name up and gets a node of the newest version.
+        for (NodeTable.VersionNode v : handles.publishedUnder(NodeTable.ROOT_PATH + name)) {
+            int slash = v.path().lastIndexOf('/');
+            long parent = nodes.idOf(slash == 0 ? NodeTable.ROOT_PATH : v.path().substring(0, slash));
+            if (parent != 0) {
+                ok &= kernel.invalidateEntry(parent, v.path().substring(slash + 1));
+            }
+        }
+        ok &= kernel.invalidateRootEntry(name);
         for (long id : nodes.directoriesUnder(NodeTable.ROOT_PATH + name)) {
             ok &= kernel.invalidateInode(id);
         }
@@ -271,7 +305,7 @@ public final class FuseAdapter {
 
     /**
      * How many requests of {@code operation} ({@code lookup}, {@code getattr}, {@code readdir} (with
-     * readdirplus) or {@code open}) the kernel has sent: what reached the daemon rather than the kernel's caches.
+     * readdirplus), {@code open} or {@code read}) the kernel has sent: what reached the daemon rather than the kernel's caches.
      */
     public long requests(String operation) {
         return switch (operation) {
@@ -279,6 +313,7 @@ public final class FuseAdapter {
             case "getattr" -> getattrs.sum();
             case "readdir" -> listed.sum();
             case "open" -> opens.sum();
+            case "read" -> reads.sum();
             default -> throw new IllegalArgumentException("not counted: " + operation);
         };
     }
@@ -299,16 +334,18 @@ public final class FuseAdapter {
             if (options != null) {
                 fuse.fuse_apply_conn_info_opts(options, conn);
             }
-            kernelOpensDirectories = (conn.getInt(LibFuse3.CONN_CAPABLE_OFFSET) & LibFuse3.CAP_NO_OPENDIR_SUPPORT) != 0;
+            int capable = conn.getInt(LibFuse3.CONN_CAPABLE_OFFSET);
+            kernelOpensDirectories = (capable & LibFuse3.CAP_NO_OPENDIR_SUPPORT) != 0;
+            kernelOpensFiles = (capable & LibFuse3.CAP_NO_OPEN_SUPPORT) != 0 && !args.openRequests();
         });
         set(LibFuse3.OP_LOOKUP, LibFuse3.NameOp.class, this::lookup);
         set(LibFuse3.OP_FORGET, LibFuse3.Forget.class, (req, ino, n) -> {
-            nodes.forget(ino, n);
+            forget(ino, n);
             fuse.fuse_reply_none(req);
         });
         set(LibFuse3.OP_FORGET_MULTI, LibFuse3.ForgetMulti.class, (req, count, forgets) -> {
             for (long i = 0; i < count; i++) {
-                nodes.forget(forgets.getLong(i * 16), forgets.getLong(i * 16 + 8));
+                forget(forgets.getLong(i * 16), forgets.getLong(i * 16 + 8));
             }
             fuse.fuse_reply_none(req);
         });
@@ -381,10 +418,10 @@ public final class FuseAdapter {
         String name = string(namePtr);
         String path = nodes.child(parent, name);
         try {
-            Attributes a = fs.getattr(known(path, parent));
+            MirrorFileSystem.Found f = fs.find(known(path, parent));
             Scratch s = scratch.get();
-            long id = nodes.ref(path, a.isDirectory());
-            entry(s, id, a);
+            long id = ref(path, f);
+            entry(s, id, f.attributes());
             if (fuse.fuse_reply_entry(req, s.entry) != 0) {
                 nodes.forget(id, 1); // interrupted: the kernel did not take the reference
             }
@@ -402,12 +439,28 @@ public final class FuseAdapter {
         }
     }
 
+    /** A node for {@code path}: where the kernel opens files itself, one per version of a file. */
+    private long ref(String path, MirrorFileSystem.Found f) {
+        return nodes.ref(path, f.attributes().isDirectory(), kernelOpensFiles ? f.version() : null);
+    }
+
+    private void forget(long ino, long n) {
+        if (nodes.forget(ino, n)) {
+            handles.forgotten(ino);
+        }
+    }
+
+    /**
+     * stat of a node: of its version if it stands for one, else of the open file's version if the kernel
+     * names one, else of its path now.
+     */
     private void getattr(Pointer req, long ino, Pointer fi) {
         getattrs.increment();
         String path = nodes.path(ino);
         try {
-            Attributes a = fi != null && fi.address() != 0 ? fs.fgetattr(fi.getLong(FI_FH))
-                    : fs.getattr(known(path, ino));
+            MirrorFileSystem.Version v = nodes.version(ino);
+            long fh = fi != null && fi.address() != 0 ? fi.getLong(FI_FH) : 0;
+            Attributes a = v != null ? fs.attributes(v) : fh != 0 ? fs.fgetattr(fh) : fs.getattr(known(path, ino));
             Scratch s = scratch.get();
             fill(s.attr, s.attrStat, a);
             fuse.fuse_reply_attr(req, s.attr, args.attrTimeout());
@@ -416,9 +469,19 @@ public final class FuseAdapter {
         }
     }
 
+    /**
+     * Opens a file. A kernel that can open files itself gets ENOSYS once, and from then on opens every file
+     * with {@code keep_cache} and sends neither OPEN nor RELEASE: each node stands for one version of its
+     * file, so its pages can be kept, and reads come without a handle ({@link VersionHandles}). The mount is
+     * read-only, so the kernel itself refuses opens for writing.
+     */
     private void open(Pointer req, long ino, Pointer fi) {
         opens.increment();
         String path = nodes.path(ino);
+        if (kernelOpensFiles && (fi.getInt(0) & MirrorFileSystem.WRITE_FLAGS) == 0) {
+            fuse.fuse_reply_err(req, ENOSYS);
+            return;
+        }
         try {
             MirrorFileSystem.Opened o = fs.open(known(path, ino), fi.getInt(0));
             fi.putLong(FI_FH, o.fh());
@@ -435,9 +498,12 @@ public final class FuseAdapter {
 
     /** Reads into this thread's buffer and hands it to libfuse. */
     private void read(Pointer req, long ino, long size, long offset, Pointer fi) {
+        reads.increment();
         try {
             Scratch s = scratch.get();
-            int n = fs.read(fi.getLong(FI_FH), offset, s.data(Math.min(size, Integer.MAX_VALUE)));
+            ByteBuffer buf = s.data(Math.min(size, Integer.MAX_VALUE));
+            long fh = fi.getLong(FI_FH);
+            int n = fh != 0 ? fs.read(fh, offset, buf) : handles.read(ino, offset, buf);
             fuse.fuse_reply_buf(req, s.data, Math.max(n, 0));
         } catch (Throwable t) {
             fuse.fuse_reply_err(req, -Errno.of("read", nodes.path(ino), t));
@@ -550,14 +616,14 @@ public final class FuseAdapter {
     /** Fills this thread's entry with {@code dir/name} and a node reference; 0 if it is gone (no attributes). */
     private long plusEntry(Scratch s, String dir, String name) {
         String path = NodeTable.join(dir, name);
-        Attributes a;
+        MirrorFileSystem.Found f;
         try {
-            a = fs.getattr(path);
+            f = fs.find(path);
         } catch (FsException e) {
             return 0; // changed since the directory was opened: the kernel looks it up when it needs it
         }
-        long id = nodes.ref(path, a.isDirectory());
-        entry(s, id, a);
+        long id = ref(path, f);
+        entry(s, id, f.attributes());
         return id;
     }
 

@@ -15,9 +15,11 @@ import java.util.Set;
  * @param entryTimeout    seconds the kernel may cache a name
  * @param negativeTimeout seconds the kernel may cache that a name does not exist
  * @param dropped         options given that libfuse 3's low-level API does not have
+ * @param openRequests    {@code open_requests}: have the kernel send OPEN and RELEASE for every open file even
+ *                        where it could open files itself
  */
 record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeout, double negativeTimeout,
-                List<String> dropped) {
+                List<String> dropped, boolean openRequests) {
 
     /** Options of the libfuse 2 and libfuse 3 high-level libraries that have no low-level meaning. */
     private static final Set<String> HIGH_LEVEL_ONLY = Set.of("use_ino", "readdir_ino", "kernel_cache", "auto_cache",
@@ -38,6 +40,7 @@ record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeou
         double attr = 1;
         double entry = 1;
         double negative = 0;
+        boolean openRequests = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String options = a.equals("-o") && i + 1 < args.length ? args[++i]
@@ -54,6 +57,7 @@ record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeou
                         case "attr_timeout" -> attr = seconds(o, value);
                         case "entry_timeout" -> entry = seconds(o, value);
                         case "negative_timeout" -> negative = seconds(o, value);
+                        case "open_requests" -> openRequests = true;
                         default -> {
                             if (HIGH_LEVEL_ONLY.contains(name)) {
                                 dropped.add(o);
@@ -73,7 +77,7 @@ record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeou
             session.add("-o");
             session.add(String.join(",", kept));
         }
-        return new FuseArgs(session, attr, entry, negative, dropped);
+        return new FuseArgs(session, attr, entry, negative, dropped, openRequests);
     }
 
     private static double seconds(String option, String value) {

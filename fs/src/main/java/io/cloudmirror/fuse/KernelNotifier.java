@@ -89,6 +89,15 @@ final class KernelNotifier {
     }
 
     /**
+     * Drops the entry {@code name} of directory node {@code parent}; an open file of that name keeps its inode.
+     *
+     * @return true if the kernel took the notification, had nothing cached, or the file system is not mounted
+     */
+    boolean invalidateEntry(long parent, String name) {
+        return send(invalEntry(parent, name), "node " + parent + " entry " + name);
+    }
+
+    /**
      * Drops the cached attributes and contents (for a directory, its cached listing) of node {@code node}.
      *
      * @return true if the kernel took the notification, did not hold the node, or the file system is not mounted

@@ -47,6 +47,7 @@ public interface LibFuse3 {
 
     /** {@code fuse_conn_info.capable} offset and the capability bit used. */
     int CONN_CAPABLE_OFFSET = 20;
+    int CAP_NO_OPEN_SUPPORT = 1 << 17;
     int CAP_NO_OPENDIR_SUPPORT = 1 << 24;
 
     Pointer fuse_session_new(Pointer args, Pointer ops, @size_t long opSize, Pointer userdata);

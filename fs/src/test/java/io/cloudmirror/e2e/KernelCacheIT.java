@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cloudmirror.fuse.FuseAdapter;
 import io.cloudmirror.origin.InMemoryOrigin;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,6 +48,70 @@ class KernelCacheIT {
             assertTrue(m.adapter.callbackThreads() <= FuseAdapter.WORKERS,
                     m.adapter.callbackThreads() + " threads ran callbacks, more than the " + FuseAdapter.WORKERS
                             + " workers");
+        }
+    }
+
+    /**
+     * The kernel opens files itself: re-reading a cached file makes no request at all, and since each kernel
+     * inode stands for one version, a publish gives the next open the new version while a process holding the
+     * old one keeps reading it, with its size.
+     */
+    @Test
+    void reopeningAnUnchangedFileMakesNoRequestAndAHeldOldVersionStaysItself() throws Exception {
+        InMemoryOrigin origin = new InMemoryOrigin();
+        origin.put("dir/a.txt", "version one");
+        try (InProcessMount m = new InProcessMount(tmp, origin, "media", "mirrorSubDir", true, LONG_TIMEOUTS)) {
+            m.syncer.syncNow();
+            Path a = m.mountpoint.resolve("mirrorSubDir/dir/a.txt");
+            assertEquals("version one", Files.readString(a));
+            long opens = m.adapter.requests("open");
+            assertTrue(opens <= 1, opens + " OPEN requests: the first is answered ENOSYS, and the kernel opens "
+                    + "files itself from then on");
+            long requests = -1;
+            // This machine's memory manager (DAMON pageout) may evict a fresh page at any moment: a pass that
+            // still needed a READ is tried again; without keep_cache every pass would need one.
+            for (int pass = 0; pass < 3 && requests != 0; pass++) {
+                long before = m.adapter.requests("read") + m.adapter.requests("lookup")
+                        + m.adapter.requests("getattr");
+                for (int i = 0; i < 100; i++) {
+                    assertEquals("version one", Files.readString(a));
+                }
+                requests = m.adapter.requests("read") + m.adapter.requests("lookup") + m.adapter.requests("getattr")
+                        - before;
+            }
+            assertEquals(0, requests, "100 opens and reads of a cached file, none reached the daemon");
+            assertEquals(opens, m.adapter.requests("open"));
+
+            try (FileChannel held = FileChannel.open(a)) {
+                origin.put("dir/a.txt", "version two, longer");
+                m.syncer.syncNow();
+                assertEquals("version two, longer", Files.readString(a), "a new open reads the new version");
+                assertEquals(11, held.size(), "the held file keeps its version's size");
+                ByteBuffer b = ByteBuffer.allocate(100);
+                try {
+                    held.read(b, 0);
+                    assertEquals("version one", new String(b.array(), 0, b.position(), StandardCharsets.UTF_8),
+                            "its own version, from the page cache");
+                } catch (IOException e) {
+                    // The page was evicted, and this origin keeps no old versions: its own version or ESTALE.
+                    assertTrue(String.valueOf(e.getMessage()).contains("Stale file handle"), e.toString());
+                }
+            }
+        }
+    }
+
+    /** With {@code open_requests}, every open is a request, as on a kernel without zero-message opens. */
+    @Test
+    void openRequestsMakesEveryOpenARequest() throws Exception {
+        InMemoryOrigin origin = new InMemoryOrigin();
+        origin.put("a.txt", "one");
+        List<String> args = List.of("-o", LONG_TIMEOUTS.get(1) + ",open_requests");
+        try (InProcessMount m = new InProcessMount(tmp, origin, "media", "mirrorSubDir", false, args)) {
+            m.syncer.syncNow();
+            for (int i = 0; i < 20; i++) {
+                assertEquals("one", Files.readString(m.mountpoint.resolve("mirrorSubDir/a.txt")));
+            }
+            assertEquals(20, m.adapter.requests("open"));
         }
     }
 
