@@ -41,5 +41,15 @@ stop_mount_and_azurite() {
     [ -n "$AZ_PID" ] && kill "$AZ_PID" 2>/dev/null && wait "$AZ_PID" 2>/dev/null
 }
 
+# With ORIGIN_RATE set (e.g. 2gbit), shapes the loopback device to that rate (tc tbf), so that the origin's
+# limit is a link, as a cloud's is, rather than the CPU Azurite shares with cloudmirror; unshape_origin undoes it.
+shape_origin() {
+    [ -n "${ORIGIN_RATE:-}" ] || return 0
+    tc qdisc replace dev lo root tbf rate "$ORIGIN_RATE" burst 4mb latency 200ms \
+        || { echo "cannot shape the loopback device to $ORIGIN_RATE (tc, sch_tbf)" >&2; exit 1; }
+    echo "origin shaped to $ORIGIN_RATE (tc tbf on lo)"
+}
+unshape_origin() { [ -z "${ORIGIN_RATE:-}" ] || tc qdisc del dev lo root 2>/dev/null || true; }
+
 now() { date +%s.%N; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }

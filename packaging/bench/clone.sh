@@ -18,7 +18,9 @@
 #   packaging/bench/clone.sh                      # 1 GiB, 3 repetitions
 #   LARGE_MIB=256 REPS=1 packaging/bench/clone.sh # a quick run
 # Environment: WORK (scratch dir, default /tmp/cloudmirror-clone-bench), KEEP=1 keeps it, CSV=path,
-# CLONE_OPTS (e.g. "--parallel 4").
+# CLONE_OPTS (e.g. "--parallel 4"), ORIGIN_RATE (e.g. 2gbit: after the upload, the loopback device is
+# shaped to that rate with tc tbf until the run ends, so that the origin's limit is a link, as a cloud's is,
+# rather than the CPU Azurite shares with the clone on a small machine).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +41,7 @@ export CLOUDMIRROR_RUNTIME_DIR=$RUN
 cleanup() {
     set +e
     stop_mount_and_azurite
+    unshape_origin
     [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/az" "$WORK/cache" "$WORK/copy"
 }
 trap cleanup EXIT INT TERM
@@ -64,6 +67,7 @@ echo "Azurite on $ENDPOINT; uploading"
 python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench --dir "$CORPUS" --workers 2
 SAS=$(dev_sas)
 URL="$ENDPOINT/bench/large/blob.bin?$SAS"
+shape_origin
 raw() { # parallel ranged GETs of the blob, $1 at a time, 8 MiB each
     local p=$1 range=$((8 << 20))
     seq 0 $(((LARGE_BYTES + range - 1) / range - 1)) | xargs -P "$p" -I{} sh -c \
@@ -137,12 +141,13 @@ for rep in $(seq 1 "$REPS"); do
     cmp -s "$WORK/copy/large/blob.bin" "$CORPUS/large/blob.bin" || die "the cached clone differs from the blob"
     rm -rf "$WORK/copy"
 done
-python3 - "$CSV" "$LARGE_BYTES" <<'EOF'
+python3 - "$CSV" "$LARGE_BYTES" "${ORIGIN_RATE:-}" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]))); size = int(sys.argv[2])
 med = {n: statistics.median(float(r["seconds"]) for r in rows if r["name"] == n) for n in {r["name"] for r in rows}}
 mib = {n: size / s / 2**20 for n, s in med.items()}
 raw = max(mib["raw4"], mib["raw8"])
+print(f"origin link shaped to {sys.argv[3]}" if len(sys.argv) > 3 and sys.argv[3] else "origin not shaped")
 print(f"median MiB/s: raw4 {mib['raw4']:.1f}, raw8 {mib['raw8']:.1f}, rawdisk {mib['rawdisk']:.1f}, dd (cold) {mib['dd']:.1f}, clone (cold) {mib['clone']:.1f}, "
       f"clone --through-mount (cold) {mib['mount']:.1f}, clone (block cache) {mib['cached']:.1f}")
 ratio = mib["clone"] / raw

@@ -15,7 +15,10 @@
 # Needs root (drop_caches, FUSE), curl, python3, and a built tree (mvn -o package -DskipTests).
 #   packaging/bench/read-path.sh                     # full size: 1 GiB, 20,000 small files, 3 repetitions
 #   LARGE_MIB=256 SMALL=2000 REPS=1 packaging/bench/read-path.sh   # a quick run
-# Environment: WORK (scratch dir, default /tmp/cloudmirror-read-bench), KEEP=1 keeps it, CSV=path.
+# Environment: WORK (scratch dir, default /tmp/cloudmirror-read-bench), KEEP=1 keeps it, CSV=path,
+# ORIGIN_RATE (e.g. 2gbit): after the upload, the loopback device is shaped to that rate (tc tbf) until the
+# run ends, so that the origin's limit is a link, as a cloud's is, rather than the CPU Azurite shares with
+# the daemon on a small machine.
 # The page cache is dropped machine-wide (echo 3 > /proc/sys/vm/drop_caches) before every cold measurement.
 set -euo pipefail
 
@@ -36,6 +39,7 @@ AZ_PID=""
 cleanup() {
     set +e
     stop_mount_and_azurite
+    unshape_origin
     [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/az" "$WORK/cache-large" "$WORK/cache-small"
 }
 trap cleanup EXIT INT TERM
@@ -96,6 +100,7 @@ python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench -
 
 SAS=$(dev_sas)
 URL="$ENDPOINT/bench/large/blob.bin?$SAS"
+shape_origin
 
 raw() { # parallel ranged GETs of the large blob, $1 at a time, 8 MiB each
     local p=$1 range=$((8 << 20))
@@ -181,7 +186,7 @@ done
 diff -r -q "$MNT/small" "$CORPUS/small" > /dev/null || die "cloudmirror returned different small files"
 grep -E "GETs|WARN|ERROR" "$LOG" | head -5 || true
 
-python3 - "$CSV" "$LARGE_MIB" "$SMALL" <<'EOF'
+python3 - "$CSV" "$LARGE_MIB" "$SMALL" "${ORIGIN_RATE:-}" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 by = {}
@@ -191,7 +196,8 @@ def med(name):
     s = sorted(t for t, _ in by[name]); return statistics.median(s), s[0], s[-1], by[name][0][1]
 def rate(name):
     m, lo, hi, b = med(name); return b / m / 2**20
-print(f"\nRead path, {sys.argv[2]} MiB file and {sys.argv[3]} small files, {len(by['cold'])} repetition(s); median (min-max)")
+shaped = f", origin link shaped to {sys.argv[4]}" if len(sys.argv) > 4 and sys.argv[4] else ""
+print(f"\nRead path, {sys.argv[2]} MiB file and {sys.argv[3]} small files{shaped}, {len(by['cold'])} repetition(s); median (min-max)")
 cpu = {}
 for r in rows:
     cpu.setdefault(r["name"], []).append((float(r["daemon_cpu_s"]), float(r["azurite_cpu_s"]), float(r["machine_cpu_s"])))

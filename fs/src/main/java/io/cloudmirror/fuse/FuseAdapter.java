@@ -37,7 +37,9 @@ import ru.serce.jnrfuse.struct.Statvfs;
  * <p>What the low-level API gives over a path-based binding: directories are never opened (OPENDIR answers
  * ENOSYS once), so the kernel keeps every listing in its cache and lists a directory again with no request,
  * until a publish drops it ({@link #invalidate}); {@code readdirplus} hands the kernel each entry's attributes
- * with the listing, so {@code ls -l} after a listing makes no lookups; reads of up to 1 MiB per request.
+ * with the listing, so {@code ls -l} after a listing makes no lookups; files are not opened either (OPEN
+ * answers ENOSYS once, see {@link #open}), so re-reading a cached file makes no request at all; reads of up
+ * to 1 MiB per request.
  *
  * <p>Thread-safe: libfuse calls the operations from the {@link SessionLoop}'s worker threads; each thread
  * has its own scratch memory. {@link #mount} runs the session loop on the calling thread or on a thread of
@@ -305,7 +307,8 @@ public final class FuseAdapter {
 
     /**
      * How many requests of {@code operation} ({@code lookup}, {@code getattr}, {@code readdir} (with
-     * readdirplus), {@code open} or {@code read}) the kernel has sent: what reached the daemon rather than the kernel's caches.
+     * readdirplus), {@code open} or {@code read}) the kernel has sent: what reached the daemon rather than the
+     * kernel's caches.
      */
     public long requests(String operation) {
         return switch (operation) {
@@ -423,7 +426,7 @@ public final class FuseAdapter {
             long id = ref(path, f);
             entry(s, id, f.attributes());
             if (fuse.fuse_reply_entry(req, s.entry) != 0) {
-                nodes.forget(id, 1); // interrupted: the kernel did not take the reference
+                forget(id, 1); // interrupted: the kernel did not take the reference
             }
         } catch (Throwable t) {
             int errno = -Errno.of("lookup", path, t);
@@ -574,7 +577,7 @@ public final class FuseAdapter {
                     }
                     need = fuse.fuse_add_direntry_plus(req, buf.slice(used[0]), room, s.name, s.entry, next);
                     if (need > room && node != 0) {
-                        nodes.forget(node, 1);
+                        forget(node, 1);
                     }
                 } else {
                     typeOnly(s.attr, s.attrStat, inode, directory);

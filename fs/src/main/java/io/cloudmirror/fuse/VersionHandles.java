@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * OPEN or RELEASE: a node's handle is opened by its first READ and pins that version in the block cache.
  * The kernel keeps an inode after its files close, so the daemon cannot tell open from cached; it releases a
  * handle when the kernel forgets the node, or after {@link #IDLE_NANOS} without reads while its version is
- * still the path's newest (a later read opens it again). A version a publish superseded keeps a handle,
- * opened then if it had none, until its node is forgotten: the publish drops the kernel's entries, so only
- * processes holding the file open keep such a node, and the version's cached blocks stay for them.
+ * still the path's newest ({@link #sweep}, which the adapter runs every second; a later read opens it again).
+ * A version a publish superseded keeps a handle, opened then if it had none, until its node is forgotten: the
+ * publish drops the kernel's entries, so only processes holding the file open keep such a node, and the
+ * version's cached blocks stay for them.
  *
  * <p>Thread-safe: reads, forgets and sweeps of one node may run at once on different threads; a handle is
  * released only when no read is using it.

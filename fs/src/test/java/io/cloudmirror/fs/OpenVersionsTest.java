@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.InMemoryOrigin;
-import io.cloudmirror.origin.OriginException;
 import io.cloudmirror.sync.Syncer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,9 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,39 +27,10 @@ class OpenVersionsTest {
     Path tmp;
 
     private final InMemoryOrigin origin = new InMemoryOrigin();
-    private final AtomicInteger openReaders = new AtomicInteger();
-    private final List<String> opened = new ArrayList<>();
     private IndexStore index;
     private Syncer syncer;
     private MirrorFileSystem fs;
-
-    /** Reads straight from the origin, counting the readers open. */
-    private final ContentSource source = new ContentSource() {
-        @Override
-        public int read(String name, String etag, long size, long offset, ByteBuffer dst) throws OriginException {
-            return origin.read(name, etag, offset, dst);
-        }
-
-        @Override
-        public Reader open(String name, String etag, long size, byte[] md5) {
-            openReaders.incrementAndGet();
-            synchronized (opened) {
-                opened.add(name + "@" + etag + (md5 == null ? "" : " with md5"));
-            }
-            Reader inner = ContentSource.super.open(name, etag, size, md5);
-            return new Reader() {
-                @Override
-                public int read(long offset, ByteBuffer dst) throws OriginException {
-                    return inner.read(offset, dst);
-                }
-
-                @Override
-                public void close() {
-                    openReaders.decrementAndGet();
-                }
-            };
-        }
-    };
+    private final CountingSource source = new CountingSource(origin);
 
     @BeforeEach
     void setUp() throws IOException {
@@ -129,21 +97,21 @@ class OpenVersionsTest {
         fs.release(b1.fh());
         fs.release(b3.fh());
         fs.release(b4.fh());
-        assertEquals(0, openReaders.get(), "every reader closed with its file");
+        assertEquals(0, source.openReaders(), "every reader closed with its file");
     }
 
     @Test
     void everyOpenGetsAReaderOfItsVersionWithItsMd5AndReleaseClosesIt() throws Exception {
         long fh = fs.open("/m/f.txt", 0).fh();
-        assertEquals(1, openReaders.get());
-        assertEquals(List.of("f.txt@" + origin.get("f.txt").etag() + " with md5"), opened);
+        assertEquals(1, source.openReaders());
+        assertEquals(List.of("f.txt@" + origin.get("f.txt").etag() + " with md5"), source.opened());
         assertEquals("version one", readAll(fh));
         fs.release(fh);
-        assertEquals(0, openReaders.get());
+        assertEquals(0, source.openReaders());
         fs.open("/m/f.txt", 0);
         fs.close();
         fs = null;
-        assertEquals(0, openReaders.get(), "closing the filesystem closes what is still open");
+        assertEquals(0, source.openReaders(), "closing the filesystem closes what is still open");
     }
 
     @Test

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cloudmirror.fs.ContentSource;
+import io.cloudmirror.fs.CountingSource;
 import io.cloudmirror.fs.FsException;
 import io.cloudmirror.fs.MirrorFileSystem;
 import io.cloudmirror.fs.Ownership;
 import io.cloudmirror.fs.Subvolume;
 import io.cloudmirror.index.IndexStore;
 import io.cloudmirror.origin.InMemoryOrigin;
-import io.cloudmirror.origin.OriginException;
 import io.cloudmirror.sync.Syncer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +24,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,38 +37,13 @@ class VersionHandlesTest {
     Path tmp;
 
     private final InMemoryOrigin origin = new InMemoryOrigin();
-    private final AtomicInteger openReaders = new AtomicInteger();
+    private final CountingSource source = new CountingSource(origin);
     private final AtomicLong now = new AtomicLong();
     private final NodeTable nodes = new NodeTable();
     private IndexStore index;
     private Syncer syncer;
     private MirrorFileSystem fs;
     private VersionHandles handles;
-
-    /** Reads straight from the origin, counting the readers open (each pins a version in a real cache). */
-    private final ContentSource source = new ContentSource() {
-        @Override
-        public int read(String name, String etag, long size, long offset, ByteBuffer dst) throws OriginException {
-            return origin.read(name, etag, offset, dst);
-        }
-
-        @Override
-        public Reader open(String name, String etag, long size, byte[] md5) {
-            openReaders.incrementAndGet();
-            Reader inner = ContentSource.super.open(name, etag, size, md5);
-            return new Reader() {
-                @Override
-                public int read(long offset, ByteBuffer dst) throws OriginException {
-                    return inner.read(offset, dst);
-                }
-
-                @Override
-                public void close() {
-                    openReaders.decrementAndGet();
-                }
-            };
-        }
-    };
 
     @BeforeEach
     void setUp() throws IOException {
@@ -121,13 +94,13 @@ class VersionHandlesTest {
     @Test
     void aHandleIsOpenedByTheFirstReadAndReleasedWhenTheKernelForgetsTheNode() throws Exception {
         long n = lookup("/m/g.txt");
-        assertEquals(0, openReaders.get(), "a lookup opens nothing");
+        assertEquals(0, source.openReaders(), "a lookup opens nothing");
         read(n);
         read(n);
-        assertEquals(1, openReaders.get(), "one handle for every read of the node");
+        assertEquals(1, source.openReaders(), "one handle for every read of the node");
         assertTrue(nodes.forget(n, 1));
         handles.forgotten(n);
-        assertEquals(0, openReaders.get());
+        assertEquals(0, source.openReaders());
         assertThrows(FsException.BadHandle.class, () -> read(n), "a forgotten node cannot be read");
     }
 
@@ -137,12 +110,12 @@ class VersionHandlesTest {
         read(n);
         now.addAndGet(VersionHandles.IDLE_NANOS / 2);
         handles.sweep();
-        assertEquals(1, openReaders.get(), "read recently: kept");
+        assertEquals(1, source.openReaders(), "read recently: kept");
         now.addAndGet(VersionHandles.IDLE_NANOS);
         handles.sweep();
-        assertEquals(0, openReaders.get(), "idle: released, its version no longer pinned");
+        assertEquals(0, source.openReaders(), "idle: released, its version no longer pinned");
         assertEquals("another file", read(n));
-        assertEquals(1, openReaders.get());
+        assertEquals(1, source.openReaders());
     }
 
     @Test
@@ -155,16 +128,16 @@ class VersionHandlesTest {
         syncer.syncNow();
         List<NodeTable.VersionNode> superseded = handles.publishedUnder("/m");
         assertEquals(List.of(changed), superseded.stream().map(NodeTable.VersionNode::id).toList());
-        assertEquals(1, openReaders.get(), "its version pinned although it was never read");
+        assertEquals(1, source.openReaders(), "its version pinned although it was never read");
         now.addAndGet(VersionHandles.IDLE_NANOS * 10);
         handles.sweep();
-        assertEquals(1, openReaders.get(), "a superseded version is not released for being idle");
+        assertEquals(1, source.openReaders(), "a superseded version is not released for being idle");
         assertThrows(FsException.Stale.class, () -> read(changed), "its own version, gone from the origin");
         read(unchanged);
-        assertEquals(2, openReaders.get());
+        assertEquals(2, source.openReaders());
         assertTrue(nodes.forget(changed, 2));
         handles.forgotten(changed);
-        assertEquals(1, openReaders.get(), "released once forgotten");
+        assertEquals(1, source.openReaders(), "released once forgotten");
         assertEquals(List.of(), handles.publishedUnder("/m"), "nothing superseded is held by the kernel any more");
     }
 
@@ -200,10 +173,10 @@ class VersionHandlesTest {
         } finally {
             pool.shutdownNow();
         }
-        assertTrue(openReaders.get() <= 1, openReaders.get() + " readers open: every replaced handle was released");
+        assertTrue(source.openReaders() <= 1, source.openReaders() + " readers open: every replaced handle was released");
         nodes.forget(n, 8);
         handles.forgotten(n);
-        assertEquals(0, openReaders.get());
+        assertEquals(0, source.openReaders());
         assertEquals(0, handles.size());
     }
 }
