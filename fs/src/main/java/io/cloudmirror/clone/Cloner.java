@@ -55,7 +55,11 @@ public final class Cloner {
      */
     public record Options(int parallelism, int chunkSize, boolean force) {
         public static final int DEFAULT_PARALLELISM = 8;
-        public static final int DEFAULT_CHUNK = 64 << 20;
+        /**
+         * One read's worth: chunks of a large file then complete nearly in order, so its MD5, digested in order,
+         * keeps up with the copy instead of waiting for the last round of chunks to end together.
+         */
+        public static final int DEFAULT_CHUNK = 8 << 20;
 
         /** All read buffers together, one per reading thread (direct memory, bounded like the heap). */
         static final int BUFFERS_BUDGET = 64 << 20;

@@ -98,13 +98,18 @@ class PageCacheIT {
         adapter = new FuseAdapter(fs);
         invalidation.attach(adapter);
         mnt = Files.createDirectories(tmp.resolve("mnt"));
-        List<String> args = MountOptions.parse(List.of(), 0, 0).fuseArguments("kernel-cache-it");
+        List<String> args = MountOptions.parse(mountOptions(), 0, 0).fuseArguments("kernel-cache-it");
         adapter.mount(mnt, false, false, args.toArray(String[]::new));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (Mounts.at(mnt).filter(e -> e.fstype().equals("fuse.cloudmirror")).isEmpty()) {
             assertTrue(System.nanoTime() < deadline, "the in-process mount did not come up");
             Thread.sleep(20);
         }
+    }
+
+    /** The {@code -o} options of the mount: none, so the kernel opens files itself. */
+    List<String> mountOptions() {
+        return List.of();
     }
 
     @AfterEach

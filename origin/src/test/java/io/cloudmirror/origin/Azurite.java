@@ -578,6 +578,9 @@ public final class Azurite implements BeforeAllCallback, AfterAllCallback {
         } catch (IOException ignored) {
             // best effort
         }
+        workDir = null; // a later start (the same extension in a subclass's run) makes a fresh one
+        dataDir = null;
+        logFile = null;
     }
 
     private static void sleep(long millis) {
