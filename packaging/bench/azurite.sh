@@ -51,5 +51,13 @@ shape_origin() {
 }
 unshape_origin() { [ -z "${ORIGIN_RATE:-}" ] || tc qdisc del dev lo root 2>/dev/null || true; }
 
+# Parallel ranged GETs of the blob at $URL ($LARGE_BYTES long), $1 at a time, 8 MiB each, into /dev/null, or
+# into files named by $2 ({} is the range's number): what the origin gives to plain curl.
+raw() {
+    local p=$1 range=$((8 << 20))
+    seq 0 $(((LARGE_BYTES + range - 1) / range - 1)) | xargs -P "$p" -I{} sh -c \
+        "s=\$(({} * $range)); curl -sf -o ${2:-/dev/null} -H 'x-ms-version: 2021-12-02' -H \"x-ms-range: bytes=\$s-\$((s + $range - 1))\" '$URL'"
+}
+
 now() { date +%s.%N; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }

@@ -68,11 +68,6 @@ python3 "$root/tools/azurite/seed.py" --endpoint "$ENDPOINT" --container bench -
 SAS=$(dev_sas)
 URL="$ENDPOINT/bench/large/blob.bin?$SAS"
 shape_origin
-raw() { # parallel ranged GETs of the blob, $1 at a time, 8 MiB each
-    local p=$1 range=$((8 << 20))
-    seq 0 $(((LARGE_BYTES + range - 1) / range - 1)) | xargs -P "$p" -I{} sh -c \
-        "s=\$(({} * $range)); curl -sf -o ${2:-/dev/null} -H 'x-ms-version: 2021-12-02' -H \"x-ms-range: bytes=\$s-\$((s + $range - 1))\" '$URL'"
-}
 rawdisk() { mkdir -p "$WORK/copy"; raw 8 "$WORK/copy/part-{}"; }
 
 mkdir -p "$MNT" "$RUN"

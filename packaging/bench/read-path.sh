@@ -104,11 +104,6 @@ SAS=$(dev_sas)
 URL="$ENDPOINT/bench/large/blob.bin?$SAS"
 shape_origin
 
-raw() { # parallel ranged GETs of the large blob, $1 at a time, 8 MiB each, into /dev/null or files $2
-    local p=$1 range=$((8 << 20))
-    seq 0 $(((LARGE_BYTES + range - 1) / range - 1)) | xargs -P "$p" -I{} sh -c \
-        "s=\$(({} * $range)); curl -sf -o ${2:-/dev/null} -H 'x-ms-version: 2021-12-02' -H \"x-ms-range: bytes=\$s-\$((s + $range - 1))\" '$URL'"
-}
 rawfile() { mkdir -p "$WORK/rawcopy"; raw 8 "$WORK/rawcopy/part-{}"; }
 
 # -------------------------------------------------------------------------------------------- mount

@@ -143,16 +143,23 @@ final class Ledger {
 
     /** Removes every present block of version {@code key}, pinned or not. */
     void dropAll(KeyId key, Consumer<BlockId> delete) {
-        List<Entry> gone = new ArrayList<>();
+        List<Entry> gone;
         synchronized (this) {
-            for (Entry e : entries.values()) {
-                if (!e.leaving && e.id.hi() == key.hi() && e.id.lo() == key.lo()) {
-                    e.leaving = true;
-                    gone.add(e);
-                }
-            }
+            gone = markLeaving(key);
         }
         remove(gone, delete);
+    }
+
+    /** Marks every present block of version {@code key} leaving and returns them; the caller holds the monitor. */
+    private List<Entry> markLeaving(KeyId key) {
+        List<Entry> gone = new ArrayList<>();
+        for (Entry e : entries.values()) {
+            if (!e.leaving && e.id.hi() == key.hi() && e.id.lo() == key.lo()) {
+                e.leaving = true;
+                gone.add(e);
+            }
+        }
+        return gone;
     }
 
     /**
@@ -181,17 +188,12 @@ final class Ledger {
 
     /** Removes every present block of version {@code key} if nothing pins it; returns how many. */
     int dropUnpinned(KeyId key, Consumer<BlockId> delete) {
-        List<Entry> gone = new ArrayList<>();
+        List<Entry> gone;
         synchronized (this) {
             if (pins.containsKey(key)) {
                 return 0;
             }
-            for (Entry e : entries.values()) {
-                if (!e.leaving && e.id.hi() == key.hi() && e.id.lo() == key.lo()) {
-                    e.leaving = true;
-                    gone.add(e);
-                }
-            }
+            gone = markLeaving(key);
         }
         remove(gone, delete);
         return gone.size();

@@ -113,8 +113,8 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
                         } else {
                             throw new IllegalArgumentException("unknown mount option \"" + o + "\"; cloudmirror takes "
                                     + "uid=, gid=, umask=, allow_other, allow_root, attr_timeout=, entry_timeout=, "
-                                    + "negative_timeout=, read_timeout=, log_file=, metrics=, metrics_bind_any, open_requests, the "
-                                    + "libfuse options and the generic mount options");
+                                    + "negative_timeout=, read_timeout=, log_file=, metrics=, metrics_bind_any, "
+                                    + "open_requests, the libfuse options and the generic mount options");
                         }
                     }
                 }

@@ -72,19 +72,7 @@ public final class MirrorFileSystem implements AutoCloseable {
 
     /** stat of a path. */
     public Attributes getattr(String path) throws FsException {
-        MountLayout.Target t = layout.resolve(path);
-        if (t instanceof MountLayout.Synthetic s) {
-            return syntheticAttributes(s);
-        }
-        if (t instanceof MountLayout.Inside in) {
-            Generation g = in.subvolume().index().acquire();
-            try {
-                return attributes(lookup(g, in, path));
-            } finally {
-                g.release();
-            }
-        }
-        throw new FsException.NoEntry(path);
+        return find(path).attributes();
     }
 
     /** stat of a path and, for a file, the version it has now. */
