@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -71,9 +72,15 @@ class CloneIT {
     }
 
     private Sh.Result clone(String... args) throws Exception {
+        return clone(Map.of(), args);
+    }
+
+    private Sh.Result clone(Map<String, String> extraEnv, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(MirrorMount.LAUNCHER.toString(), "clone"));
         cmd.addAll(List.of(args));
-        return Sh.run(cmd, env, tmp, Duration.ofMinutes(3));
+        Map<String, String> all = new HashMap<>(env);
+        all.putAll(extraEnv);
+        return Sh.run(cmd, all, tmp, Duration.ofMinutes(3));
     }
 
     /** path, size, mtime, sha256 and user xattrs of every file and directory under {@code root}. */
@@ -117,9 +124,14 @@ class CloneIT {
             p.destroyForcibly().waitFor();
             assertTrue(Files.exists(resumed.resolve(".cloudmirror-clone.journal")));
             assertFalse(Files.exists(resumed.resolve("aaa/big.bin")), "an unfinished file never has its final name");
-            Sh.Result again = clone(m.mountpoint.resolve("mirrorSubDir").toString(), resumed.toString());
+            Path classes = tmp.resolve("classes.log");
+            Sh.Result again = clone(Map.of("CLOUDMIRROR_JAVA_OPTS", "-Xlog:class+load:file=" + classes),
+                    m.mountpoint.resolve("mirrorSubDir").toString(), resumed.toString());
             assertEquals(0, again.exit(), again.toString());
             assertEquals(expected, listing(resumed), "the resumed clone is exact");
+            // the first clone left a class-data archive of what it loaded; this one maps it
+            assertTrue(Files.readString(classes).contains("io.cloudmirror.clone.Cloner source: shared objects file"),
+                    "the clone's classes come from the launcher's class-data archive");
         }
     }
 

@@ -36,6 +36,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The Azure Blob Storage origin: the one place the Azure SDK is used.
@@ -64,7 +66,7 @@ public final class AzureBlobOrigin implements BlobOrigin {
     private static final String STORAGE_SCOPE = "https://storage.azure.com/.default";
 
     private final AzureSettings settings;
-    private final BlobContainerClient container;
+    private final SdkClient sdk;
     private final String displayName;
     private final HttpRangeReader ranges;
 
@@ -79,13 +81,13 @@ public final class AzureBlobOrigin implements BlobOrigin {
         }
     }
 
-    private AzureBlobOrigin(AzureSettings settings, BlobContainerClient container,
+    private AzureBlobOrigin(AzureSettings settings, SdkClient sdk, String containerUrl, String displayName,
                             HttpRangeReader.Authorizer authorizer) {
         this.settings = settings;
-        this.container = container;
-        this.displayName = container.getAccountName() + "/" + container.getBlobContainerName();
-        this.ranges = authorizer == null ? null : new HttpRangeReader(
-                stripTrailingSlash(container.getBlobContainerUrl()), SERVICE_VERSION.getVersion(), authorizer,
+        this.sdk = sdk;
+        this.displayName = displayName;
+        this.ranges = authorizer == null ? null : new HttpRangeReader(containerUrl, SERVICE_VERSION.getVersion(),
+                authorizer,
                 (what, status, code) -> AzureErrors.forStatus(what, status,
                         code == null ? null : BlobErrorCode.fromString(code), "", true, settings.credential(),
                         java.time.Clock.systemUTC(), null),
@@ -93,16 +95,66 @@ public final class AzureBlobOrigin implements BlobOrigin {
     }
 
     /**
-     * Builds an origin for {@code settings}; no request is made until the first call.
+     * Builds an origin for {@code settings}; no request is made until the first call. The SDK's container
+     * client is built by the first call that needs it (a listing or a probe): reads go through
+     * {@link HttpRangeReader} and need none, which spares a {@code cloudmirror clone} the half second of
+     * loading the SDK's classes before its first byte. A connection string is parsed by the SDK, so it builds
+     * the client at once.
      *
      * @throws IllegalArgumentException if a bearer-token credential is paired with an {@code http} endpoint
      */
     public static AzureBlobOrigin create(AzureSettings settings) {
-        HttpClient http = new JdkHttpClientBuilder()
+        AzureCredential credential = settings.credential();
+        if (credential instanceof AzureCredential.ConnectionString cs) {
+            BlobContainerClient client = sdkClient(settings, httpClient(settings), b -> b.connectionString(cs.value()));
+            return new AzureBlobOrigin(settings, new SdkClient(() -> client),
+                    stripTrailingSlash(client.getBlobContainerUrl()),
+                    client.getAccountName() + "/" + client.getBlobContainerName(),
+                    SharedKey.fromConnectionString(cs.value())); // null for a SAS: reads go through the SDK
+        }
+        String endpoint = stripTrailingSlash(settings.endpoint().toString());
+        Consumer<BlobContainerClientBuilder> auth;
+        HttpRangeReader.Authorizer authorizer;
+        HttpClient[] http = {null};
+        if (credential instanceof AzureCredential.AccountKey key) {
+            auth = b -> b.credential(new StorageSharedKeyCredential(key.accountName(), key.key()));
+            authorizer = new SharedKey(key.accountName(), key.key());
+        } else if (credential instanceof AzureCredential.Sas sas) {
+            auth = b -> b.credential(new AzureSasCredential(sas.token()));
+            authorizer = (url, headers) -> new URL(url + "?" + sas.token());
+        } else if (credential instanceof AzureCredential.ManagedIdentity mi) {
+            requireHttps(settings, "MANAGED_IDENTITY");
+            http[0] = httpClient(settings);
+            TokenCredential token = shared(managedIdentity(mi, http[0]));
+            auth = b -> b.credential(token);
+            authorizer = bearer(token, credential, settings.tryTimeout());
+        } else if (credential instanceof AzureCredential.WorkloadIdentity wi) {
+            requireHttps(settings, "WORKLOAD_IDENTITY");
+            http[0] = httpClient(settings);
+            TokenCredential token = shared(workloadIdentity(wi, http[0]));
+            auth = b -> b.credential(token);
+            authorizer = bearer(token, credential, settings.tryTimeout());
+        } else {
+            auth = b -> { };
+            authorizer = (url, headers) -> url; // anonymous
+        }
+        SdkClient sdk = new SdkClient(() -> sdkClient(settings, http[0] != null ? http[0] : httpClient(settings),
+                b -> auth.accept(b.endpoint(endpoint))));
+        // The SDK's container URL: the endpoint, then the container (its names need no escaping).
+        return new AzureBlobOrigin(settings, sdk, endpoint + "/" + settings.container(),
+                settings.accountName() + "/" + settings.container(), authorizer);
+    }
+
+    private static HttpClient httpClient(AzureSettings settings) {
+        return new JdkHttpClientBuilder()
                 .connectionTimeout(settings.connectTimeout())
                 .responseTimeout(settings.tryTimeout().dividedBy(2))
                 .readTimeout(settings.tryTimeout().dividedBy(2))
                 .build();
+    }
+
+    private static BlobContainerClient sdkClient(AzureSettings settings, HttpClient http,
+                                                 Consumer<BlobContainerClientBuilder> auth) {
         RequestRetryOptions retry = new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, settings.maxTries(),
                 settings.tryTimeout(), Duration.ofMillis(200), Duration.ofSeconds(2), null);
         BlobContainerClientBuilder builder = new BlobContainerClientBuilder()
@@ -111,39 +163,34 @@ public final class AzureBlobOrigin implements BlobOrigin {
                 .addPolicy(new RetryAfterPolicy())
                 .serviceVersion(SERVICE_VERSION)
                 .httpLogOptions(new HttpLogOptions().setLogLevel(HttpLogDetailLevel.NONE));
-        String endpoint = stripTrailingSlash(settings.endpoint().toString());
-        AzureCredential credential = settings.credential();
-        HttpRangeReader.Authorizer authorizer = null;
-        if (credential instanceof AzureCredential.ConnectionString cs) {
-            builder.connectionString(cs.value());
-            authorizer = SharedKey.fromConnectionString(cs.value()); // null for a SAS: reads go through the SDK
-        } else {
-            builder.endpoint(endpoint);
-            if (credential instanceof AzureCredential.AccountKey key) {
-                builder.credential(new StorageSharedKeyCredential(key.accountName(), key.key()));
-                authorizer = new SharedKey(key.accountName(), key.key());
-            } else if (credential instanceof AzureCredential.Sas sas) {
-                builder.credential(new AzureSasCredential(sas.token()));
-                authorizer = (url, headers) -> new URL(url + "?" + sas.token());
-            } else if (credential instanceof AzureCredential.ManagedIdentity mi) {
-                requireHttps(settings, "MANAGED_IDENTITY");
-                TokenCredential token = shared(managedIdentity(mi, http));
-                builder.credential(token);
-                authorizer = bearer(token, credential, settings.tryTimeout());
-            } else if (credential instanceof AzureCredential.WorkloadIdentity wi) {
-                requireHttps(settings, "WORKLOAD_IDENTITY");
-                TokenCredential token = shared(workloadIdentity(wi, http));
-                builder.credential(token);
-                authorizer = bearer(token, credential, settings.tryTimeout());
-            } else {
-                authorizer = (url, headers) -> url; // anonymous
-            }
-        }
-        builder.containerName(settings.container());
-        return new AzureBlobOrigin(settings, builder.buildClient(), authorizer);
+        auth.accept(builder);
+        return builder.containerName(settings.container()).buildClient();
     }
 
-    /** Bearer tokens for Azure Storage from {@code credential}, cached and refreshed before they expire. */
+    /** The SDK's container client, built once, by the first caller that needs it; thread-safe. */
+    private static final class SdkClient {
+        private final Supplier<BlobContainerClient> build;
+        private volatile BlobContainerClient client;
+
+        SdkClient(Supplier<BlobContainerClient> build) {
+            this.build = build;
+        }
+
+        BlobContainerClient get() {
+            BlobContainerClient c = client;
+            if (c == null) {
+                synchronized (this) {
+                    c = client;
+                    if (c == null) {
+                        c = build.get();
+                        client = c;
+                    }
+                }
+            }
+            return c;
+        }
+    }
+
     /** One token for the SDK's requests and the data path's reads (see {@link SharedToken}). */
     private static TokenCredential shared(TokenCredential credential) {
         return new SharedToken(credential);
@@ -212,6 +259,11 @@ public final class AzureBlobOrigin implements BlobOrigin {
         return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }
 
+    /** Whether the SDK's client has been built (for tests: reads alone must not build it). */
+    boolean sdkBuilt() {
+        return sdk.client != null;
+    }
+
     @Override
     public String displayName() {
         return displayName;
@@ -245,7 +297,7 @@ public final class AzureBlobOrigin implements BlobOrigin {
     private final ParallelListing.Service listings = new ParallelListing.Service() {
         @Override
         public ParallelListing.Level level(String prefix) {
-            var page = container.listBlobsByHierarchy("/", options(prefix), null).iterableByPage().iterator().next();
+            var page = sdk.get().listBlobsByHierarchy("/", options(prefix), null).iterableByPage().iterator().next();
             List<BlobItem> blobs = new ArrayList<>();
             List<String> prefixes = new ArrayList<>();
             for (com.azure.storage.blob.models.BlobItem item : page.getValue()) {
@@ -260,7 +312,7 @@ public final class AzureBlobOrigin implements BlobOrigin {
 
         @Override
         public Iterable<List<BlobItem>> flat(String prefix) {
-            var pages = container.listBlobs(options(prefix), null).iterableByPage();
+            var pages = sdk.get().listBlobs(options(prefix), null).iterableByPage();
             return () -> new Iterator<>() {
                 private final Iterator<PagedResponse<com.azure.storage.blob.models.BlobItem>> it = pages.iterator();
 
@@ -325,7 +377,7 @@ public final class AzureBlobOrigin implements BlobOrigin {
         BlobRequestConditions pinned = new BlobRequestConditions().setIfMatch(etag);
         BufferSink sink = new BufferSink(dsts);
         try {
-            container.getBlobClient(name).downloadStreamWithResponse(sink, range,
+            sdk.get().getBlobClient(name).downloadStreamWithResponse(sink, range,
                     new DownloadRetryOptions().setMaxRetryRequests(settings.maxTries() - 1), pinned, false,
                     null, Context.NONE);
         } catch (RuntimeException e) {
@@ -345,7 +397,7 @@ public final class AzureBlobOrigin implements BlobOrigin {
     @Override
     public Probe probe() {
         try {
-            container.listBlobs(new ListBlobsOptions().setMaxResultsPerPage(1), settings.tryTimeout())
+            sdk.get().listBlobs(new ListBlobsOptions().setMaxResultsPerPage(1), settings.tryTimeout())
                     .iterableByPage().iterator().next();
             return Probe.connected();
         } catch (RuntimeException e) {

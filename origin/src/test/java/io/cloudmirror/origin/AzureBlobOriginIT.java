@@ -306,6 +306,21 @@ class AzureBlobOriginIT {
     }
 
     @Test
+    void readsBuildNoSdkClientAndAListingBuildsOne() throws Exception {
+        String container = newContainerName();
+        BlobContainerClient client = containerWithBlob(container, new byte[] {7, 8, 9});
+        String etag = client.getBlobClient("f").getProperties().getETag();
+        try (AzureBlobOrigin origin = AzureBlobOrigin.create(AZURITE.settings(container, false))) {
+            ByteBuffer dst = ByteBuffer.allocate(3);
+            assertEquals(3, origin.read("f", etag, 0, dst));
+            assertArrayEquals(new byte[] {7, 8, 9}, dst.array());
+            assertFalse(origin.sdkBuilt(), "a read built the SDK's client");
+            assertEquals(etag, etagOf(origin, "f"));
+            assertTrue(origin.sdkBuilt(), "a listing goes through the SDK");
+        }
+    }
+
+    @Test
     void accountKeyCredentialNeverPrintsItsKey() {
         AzureCredential.AccountKey key = new AzureCredential.AccountKey(Azurite.ACCOUNT_NAME, Azurite.ACCOUNT_KEY);
         assertFalse(key.toString().contains(Azurite.ACCOUNT_KEY), key.toString());
