@@ -1,5 +1,6 @@
 package io.cloudmirror.clone;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import io.cloudmirror.control.ControlProtocol.ManifestEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -75,7 +76,7 @@ public final class Cloner {
          * pass {@link #BUFFERS_BUDGET}.
          */
         int readSize() {
-            return Math.max(64 << 10, Math.min(8 << 20, BUFFERS_BUDGET / parallelism));
+            return Math.max(64 << 10, Math.min(8 << 20, BUFFERS_BUDGET / parallelism)) & -ALIGNMENT;
         }
     }
 
@@ -96,7 +97,13 @@ public final class Cloner {
     public record Report(long files, long bytes, long copied, long resumed, List<String> failures, boolean xattrs) {
     }
 
-    /** One read buffer per pool thread. */
+    /**
+     * What direct I/O needs of buffers, offsets and lengths: the block size of the usual file systems. A
+     * destination that needs more is written through the page cache.
+     */
+    static final int ALIGNMENT = 4096;
+
+    /** One read buffer per pool thread, aligned for direct I/O. */
     private final ThreadLocal<ByteBuffer> buffers;
 
     private final CloneSource source;
@@ -107,6 +114,7 @@ public final class Cloner {
 
     private final AtomicLong filesDone = new AtomicLong();
     private final AtomicLong bytesDone = new AtomicLong();
+    private final AtomicLong writtenDirectly = new AtomicLong();
     private volatile long files;
     private volatile long bytes;
 
@@ -124,7 +132,13 @@ public final class Cloner {
         this.options = options;
         this.mirrors = List.copyOf(mirrors);
         this.freeSpace = freeSpace;
-        this.buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(options.readSize()));
+        this.buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(options.readSize() + ALIGNMENT)
+                .alignedSlice(ALIGNMENT));
+    }
+
+    /** Files this instance wrote with direct I/O (for tests). */
+    long writtenDirectly() {
+        return writtenDirectly.get();
     }
 
     public Progress progress() {
@@ -292,6 +306,10 @@ public final class Cloner {
         private int nextToDigest;
         private boolean digesting;
         private FileChannel channel;
+        /** Reads chunks back for the MD5: the channel itself, or a buffered one when it writes directly. */
+        private FileChannel readBack;
+        /** Whether {@link #channel} writes with {@code O_DIRECT}: whole aligned blocks, the last one padded. */
+        private boolean direct;
 
         FileJob(ManifestEntry entry, Path out, CloneJournal journal, List<String> failures, AtomicBoolean xattrs,
                 Semaphore inFlight, Runnable done) {
@@ -317,8 +335,7 @@ public final class Cloner {
             copied = new boolean[chunks];
             try {
                 Files.createDirectories(out.getParent());
-                channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+                openPart();
             } catch (IOException | RuntimeException e) {
                 error = e;
                 finish();
@@ -332,10 +349,11 @@ public final class Cloner {
                 pool.execute(() -> {
                     try {
                         if (error == null) {
+                            ByteBuffer whole;
                             try (CloneSource.Reader reader = source.open(entry)) {
-                                copy(reader, from, to);
+                                whole = copy(reader, from, to);
                             }
-                            digestInOrder(index);
+                            digestInOrder(index, whole);
                         }
                     } catch (Throwable t) {
                         error = t;
@@ -349,31 +367,77 @@ public final class Cloner {
             }
         }
 
-        private void copy(CloneSource.Reader reader, long from, long to) throws IOException {
+        /**
+         * Large files are written around the page cache ({@code O_DIRECT}): copying each byte into a new page of
+         * the cache is the biggest CPU cost of a clone, and the bytes are seldom read again soon. Files smaller
+         * than a chunk, and destinations that refuse direct I/O (tmpfs) or need a larger alignment, are written
+         * through the page cache.
+         */
+        private void openPart() throws IOException {
+            if (entry.size() >= options.chunkSize() && options.chunkSize() % ALIGNMENT == 0) {
+                try {
+                    channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                            StandardOpenOption.TRUNCATE_EXISTING, ExtendedOpenOption.DIRECT);
+                    if (ALIGNMENT % Files.getFileStore(part).getBlockSize() == 0) {
+                        readBack = FileChannel.open(part, StandardOpenOption.READ);
+                        direct = true;
+                        writtenDirectly.incrementAndGet();
+                        return;
+                    }
+                    channel.close();
+                } catch (IOException | UnsupportedOperationException e) {
+                    if (channel != null) {
+                        channel.close();
+                    }
+                }
+            }
+            channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            readBack = channel;
+        }
+
+        /**
+         * Copies bytes {@code [from, to)}; returns the buffer holding them all (from its start) when one read's
+         * worth covered them, else null. Written directly, each buffer is filled before it is written, its
+         * length rounded up to the alignment at the end of the file ({@link #finish} cuts the padding).
+         */
+        private ByteBuffer copy(CloneSource.Reader reader, long from, long to) throws IOException {
             ByteBuffer buf = buffers.get();
             long pos = from;
+            int fills = 0;
             while (pos < to) {
                 buf.clear().limit((int) Math.min(buf.capacity(), to - pos));
-                int n = reader.read(buf, pos);
-                if (n <= 0) {
-                    throw new CloneException("ended after " + pos + " of " + entry.size() + " bytes");
-                }
+                do {
+                    int n = reader.read(buf, pos + buf.position());
+                    if (n <= 0) {
+                        throw new CloneException("ended after " + (pos + buf.position()) + " of " + entry.size()
+                                + " bytes");
+                    }
+                } while (direct && buf.hasRemaining());
+                int n = buf.position();
                 buf.flip();
+                if (direct && n % ALIGNMENT != 0) {
+                    buf.limit(Math.min(buf.capacity(), (n + ALIGNMENT - 1) & -ALIGNMENT));
+                }
                 long at = pos;
                 while (buf.hasRemaining()) {
                     at += channel.write(buf, at);
                 }
+                buf.limit(n);
                 pos += n;
+                fills++;
                 bytesDone.addAndGet(n);
             }
+            return fills == 1 ? buf.position(0) : null;
         }
 
         /**
-         * Marks chunk {@code index} copied and digests every copied chunk that is next in order, reading it back
-         * from the target (still in the page cache), so the MD5 is ready when the last chunk is. One thread
-         * digests at a time; the others only mark their chunk.
+         * Marks chunk {@code index} copied and digests every copied chunk that is next in order: from
+         * {@code whole} (the chunk's bytes, or null) when it is this one, else reading it back from the target.
+         * So the MD5 is ready when the last chunk is. One thread digests at a time; the others only mark their
+         * chunk.
          */
-        private void digestInOrder(int index) throws IOException {
+        private void digestInOrder(int index, ByteBuffer whole) throws IOException {
             if (digest == null) {
                 return;
             }
@@ -394,17 +458,21 @@ public final class Cloner {
                     }
                     k = nextToDigest;
                 }
-                long pos = (long) k * options.chunkSize();
-                long end = Math.min(entry.size(), pos + options.chunkSize());
-                while (pos < end) {
-                    buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
-                    int n = channel.read(buf, pos);
-                    if (n <= 0) {
-                        throw new CloneException("the copy ended at " + pos + " while checking its MD5");
+                if (k == index && whole != null) {
+                    digest.update(whole);
+                } else {
+                    long pos = (long) k * options.chunkSize();
+                    long end = Math.min(entry.size(), pos + options.chunkSize());
+                    while (pos < end) {
+                        buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
+                        int n = readBack.read(buf, pos);
+                        if (n <= 0) {
+                            throw new CloneException("the copy ended at " + pos + " while checking its MD5");
+                        }
+                        buf.flip();
+                        digest.update(buf);
+                        pos += n;
                     }
-                    buf.flip();
-                    digest.update(buf);
-                    pos += n;
                 }
                 synchronized (this) {
                     nextToDigest++;
@@ -414,6 +482,9 @@ public final class Cloner {
 
         private void finish() {
             try {
+                if (direct && error == null && channel.size() > entry.size()) {
+                    channel.truncate(entry.size()); // the last block's padding
+                }
                 closeQuietly();
                 if (error == null) {
                     verifyAndPlace();
@@ -437,6 +508,9 @@ public final class Cloner {
 
         private void closeQuietly() {
             try {
+                if (readBack != null && readBack != channel) {
+                    readBack.close();
+                }
                 if (channel != null) {
                     channel.close();
                 }

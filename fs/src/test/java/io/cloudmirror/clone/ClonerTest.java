@@ -111,6 +111,21 @@ class ClonerTest {
     }
 
     @Test
+    void filesOfAChunkOrMoreAreWrittenAroundThePageCache() throws Exception {
+        String type = Files.getFileStore(tmp).type();
+        assertTrue(Set.of("ext4", "xfs", "btrfs").contains(type), "the test's directory is on " + type
+                + ", not a disk file system that takes O_DIRECT");
+        long large = contents.values().stream().filter(b -> b.length >= SMALL_CHUNKS.chunkSize()).count();
+        assertTrue(large >= 2, "files of a chunk or more: " + large);
+        Cloner onDisk = cloner(SMALL_CHUNKS);
+        assertEquals(List.of(), onDisk.run("media", manifest(), tmp.resolve("copy")).failures());
+        assertEquals(large, onDisk.writtenDirectly());
+        for (Map.Entry<String, byte[]> e : contents.entrySet()) {
+            assertArrayEquals(e.getValue(), Files.readAllBytes(tmp.resolve("copy").resolve(e.getKey())), e.getKey());
+        }
+    }
+
+    @Test
     void copiesTreeBytesTimesAndTagsExactly() throws Exception {
         Path dest = tmp.resolve("copy");
         Cloner cloner = cloner(SMALL_CHUNKS);
