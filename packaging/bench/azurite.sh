@@ -5,6 +5,7 @@
 #   dev_sas             prints an account SAS of Azurite's well-known development account
 #   stop_mount_and_azurite   for the caller's cleanup: unmounts $MNT if cloudmirror serves it, stops $AZ_PID
 #   now, drop           a timestamp in seconds; sync and drop the kernel's caches
+#   warm_origin         reads Azurite's stored blobs back into the page cache (after a drop)
 AZURITE=${AZURITE_BLOB:-$root/tools/azurite/node_modules/.bin/azurite-blob}
 KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
@@ -24,6 +25,7 @@ start_azurite() {
     "$AZURITE" --silent --disableTelemetry --skipApiVersionCheck --location "$dir" --blobHost 127.0.0.1 \
         --blobPort "$PORT" > "$dir.log" 2>&1 &
     AZ_PID=$!
+    AZ_DIR=$dir
     for _ in $(seq 1 120); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.25; done
     ENDPOINT="http://127.0.0.1:$PORT/devstoreaccount1"
 }
@@ -60,4 +62,8 @@ raw() {
 }
 
 now() { date +%s.%N; }
+# A drop before a cold measurement empties the origin's page cache too: Azurite would then read its disk during
+# that measurement and not during raw's, which runs on whatever it had cached. A cloud's speed does not depend
+# on the client's page cache, so every measurement that reads the origin starts with its blobs in memory.
+warm_origin() { cat "$AZ_DIR"/__blobstorage__/* > /dev/null 2>&1 || true; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }

@@ -103,14 +103,15 @@ for _ in $(seq 1 600); do [ -f "$MNT/large/large/blob.bin" ] && break; sleep 0.5
 [ -f "$MNT/large/large/blob.bin" ] || die "the blob never appeared; see $LOG"
 
 clone_it() { "$root/packaging/cloudmirror" clone ${CLONE_OPTS:-} "$@" large "$WORK/copy" > "$WORK/clone.out"; }
-cold_mount() { umount_it; rm -rf "$WORK/cache/blocks"; mount_it; ls "$MNT/large/large" > /dev/null; drop; }
+cold_mount() { umount_it; rm -rf "$WORK/cache/blocks"; mount_it; ls "$MNT/large/large" > /dev/null; drop; warm_origin; }
 echo "name,rep,seconds" > "$CSV"
 rm -rf "$WORK/copy"; clone_it; rm -rf "$WORK/copy" # unmeasured: the daemon's JIT warms up on the read path, the clone JVM on its own
 for rep in $(seq 1 "$REPS"); do
     echo "repetition $rep of $REPS"
+    warm_origin
     timed raw4 "$rep" raw 4
     timed raw8 "$rep" raw 8
-    drop
+    drop; warm_origin
     timed rawdisk "$rep" rawdisk
     rm -rf "$WORK/copy"
     drop

@@ -21,7 +21,8 @@
 # ORIGIN_RATE (e.g. 2gbit): after the upload, the loopback device is shaped to that rate (tc tbf) until the
 # run ends, so that the origin's limit is a link, as a cloud's is, rather than the CPU Azurite shares with
 # the daemon on a small machine.
-# The page cache is dropped machine-wide (echo 3 > /proc/sys/vm/drop_caches) before every cold measurement.
+# The page cache is dropped machine-wide (echo 3 > /proc/sys/vm/drop_caches) before every cold measurement;
+# then Azurite's stored blobs are read back (warm_origin), so raw and cold see the same origin.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -164,9 +165,10 @@ for rep in $(seq 1 "$REPS"); do
 done
 for rep in $(seq 1 "$REPS"); do
     echo "large file, repetition $rep of $REPS"
+    warm_origin
     timed raw4 "$rep" "$LARGE_BYTES" 1 raw 4
     timed raw8 "$rep" "$LARGE_BYTES" 1 raw 8
-    drop
+    drop; warm_origin
     timed rawfile "$rep" "$LARGE_BYTES" 1 rawfile
     rm -rf "$WORK/rawcopy"
     # cloudmirror cold: empty block cache (remount without the large subvolume's blocks), empty page cache
@@ -174,7 +176,7 @@ for rep in $(seq 1 "$REPS"); do
     rm -rf "$WORK/cache-large/blocks"
     mount_it
     cat "$MNT/large/large/warmup.bin" > /dev/null
-    drop
+    drop; warm_origin
     timed cold "$rep" "$LARGE_BYTES" 1 dd if="$MNT/large/large/blob.bin" of=/dev/null bs=1M status=none
     drop
     timed blocks "$rep" "$LARGE_BYTES" 1 dd if="$MNT/large/large/blob.bin" of=/dev/null bs=1M status=none
