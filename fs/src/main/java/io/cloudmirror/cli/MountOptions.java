@@ -1,6 +1,7 @@
 package io.cloudmirror.cli;
 
 import io.cloudmirror.fs.Ownership;
+import io.cloudmirror.fuse.FuseArgs;
 import io.cloudmirror.metrics.MetricsEndpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -188,14 +189,6 @@ public record MountOptions(List<String> fuse, Ownership ownership, Path logFile,
     }
 
     private static double seconds(String option, String arg) {
-        try {
-            double d = Double.parseDouble(require(option, arg).strip());
-            if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
-                throw new NumberFormatException();
-            }
-            return d;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("mount option \"" + option + "\": expected a number of seconds");
-        }
+        return FuseArgs.seconds(option, require(option, arg));
     }
 }

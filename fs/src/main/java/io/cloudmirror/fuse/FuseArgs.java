@@ -18,7 +18,7 @@ import java.util.Set;
  * @param openRequests    {@code open_requests}: have the kernel send OPEN and RELEASE for every open file even
  *                        where it could open files itself
  */
-record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeout, double negativeTimeout,
+public record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeout, double negativeTimeout,
                 List<String> dropped, boolean openRequests) {
 
     /** Options of the libfuse 2 and libfuse 3 high-level libraries that have no low-level meaning. */
@@ -27,7 +27,7 @@ record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeou
             "ac_attr_timeout", "noforget", "remember", "modules", "nullpath_ok", "no_rofd_flush", "umask", "uid",
             "gid", "big_writes");
 
-    FuseArgs {
+    public FuseArgs {
         sessionArgs = List.copyOf(sessionArgs);
         dropped = List.copyOf(dropped);
     }
@@ -80,15 +80,21 @@ record FuseArgs(List<String> sessionArgs, double attrTimeout, double entryTimeou
         return new FuseArgs(session, attr, entry, negative, dropped, openRequests);
     }
 
-    private static double seconds(String option, String value) {
+    /**
+     * A timeout option's value: a finite, non-negative number of seconds (the mount command's options and these
+     * share it).
+     *
+     * @throws IllegalArgumentException naming {@code option} otherwise
+     */
+    public static double seconds(String option, String value) {
         try {
-            double d = Double.parseDouble(value);
+            double d = Double.parseDouble(value.strip());
             if (d >= 0 && Double.isFinite(d)) {
                 return d;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException("invalid option " + option + ": expected a number of seconds");
+        throw new IllegalArgumentException("mount option \"" + option + "\": expected a number of seconds");
     }
 }
