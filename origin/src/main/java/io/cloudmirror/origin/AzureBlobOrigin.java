@@ -122,16 +122,13 @@ public final class AzureBlobOrigin implements BlobOrigin {
         } else if (credential instanceof AzureCredential.Sas sas) {
             auth = b -> b.credential(new AzureSasCredential(sas.token()));
             authorizer = (url, headers) -> new URL(url + "?" + sas.token());
-        } else if (credential instanceof AzureCredential.ManagedIdentity mi) {
-            requireHttps(settings, "MANAGED_IDENTITY");
+        } else if (credential instanceof AzureCredential.ManagedIdentity
+                || credential instanceof AzureCredential.WorkloadIdentity) {
+            requireHttps(settings, credential.authType());
             http[0] = httpClient(settings);
-            TokenCredential token = shared(managedIdentity(mi, http[0]));
-            auth = b -> b.credential(token);
-            authorizer = bearer(token, credential, settings.tryTimeout());
-        } else if (credential instanceof AzureCredential.WorkloadIdentity wi) {
-            requireHttps(settings, "WORKLOAD_IDENTITY");
-            http[0] = httpClient(settings);
-            TokenCredential token = shared(workloadIdentity(wi, http[0]));
+            TokenCredential token = shared(credential instanceof AzureCredential.ManagedIdentity mi
+                    ? managedIdentity(mi, http[0]) : workloadIdentity((AzureCredential.WorkloadIdentity) credential,
+                    http[0]));
             auth = b -> b.credential(token);
             authorizer = bearer(token, credential, settings.tryTimeout());
         } else {
