@@ -12,7 +12,8 @@
 #           daemon's configuration clones
 #   cached  the clone with the whole blob in the block cache (read once through the mount first), page cache
 #           dropped: it reads the daemon's block files
-# and prints the medians and the ratio clone / raw; the target is clone >= 80% of raw.
+# Every measurement that reads the origin starts with Azurite's blobs in memory (warm_origin after a drop), as
+# raw finds them. Prints the medians and the ratio clone / raw; the target is clone >= 80% of raw.
 #
 # Needs root (drop_caches, FUSE), curl, python3, and a built tree (mvn -B -o package -DskipTests).
 #   packaging/bench/clone.sh                      # 1 GiB, 3 repetitions
