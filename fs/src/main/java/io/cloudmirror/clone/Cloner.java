@@ -370,8 +370,8 @@ public final class Cloner {
         /**
          * Large files are written around the page cache ({@code O_DIRECT}): copying each byte into a new page of
          * the cache is the biggest CPU cost of a clone, and the bytes are seldom read again soon. Files smaller
-         * than a chunk, and destinations that refuse direct I/O (tmpfs) or need a larger alignment, are written
-         * through the page cache.
+         * than a chunk, and destinations that refuse direct I/O (some FUSE and network file systems, tmpfs before
+         * Linux 6.6) or need a larger alignment, are written through the page cache.
          */
         private void openPart() throws IOException {
             if (entry.size() >= options.chunkSize() && options.chunkSize() % ALIGNMENT == 0) {
