@@ -186,17 +186,16 @@ final class Ledger {
         return gone.size();
     }
 
-    /** Removes every present block of version {@code key} if nothing pins it; returns how many. */
-    int dropUnpinned(KeyId key, Consumer<BlockId> delete) {
+    /** Removes every present block of version {@code key} if nothing pins it. */
+    void dropUnpinned(KeyId key, Consumer<BlockId> delete) {
         List<Entry> gone;
         synchronized (this) {
             if (pins.containsKey(key)) {
-                return 0;
+                return;
             }
             gone = markLeaving(key);
         }
         remove(gone, delete);
-        return gone.size();
     }
 
     /** Evicts least recently used unpinned blocks until everything fits in the limit (after start-up). */

@@ -292,10 +292,9 @@ public final class FuseAdapter {
         // Superseded file versions first: their entries go (an open file keeps its node, and with it its
         // version), so that the next open looks the name up and gets a node of the newest version.
         for (NodeTable.VersionNode v : handles.publishedUnder(NodeTable.ROOT_PATH + name)) {
-            int slash = v.path().lastIndexOf('/');
-            long parent = nodes.idOf(slash == 0 ? NodeTable.ROOT_PATH : v.path().substring(0, slash));
+            long parent = nodes.idOf(NodeTable.parent(v.path()));
             if (parent != 0) {
-                ok &= kernel.invalidateEntry(parent, v.path().substring(slash + 1));
+                ok &= kernel.invalidateEntry(parent, NodeTable.name(v.path()));
             }
         }
         ok &= kernel.invalidateRootEntry(name);

@@ -58,6 +58,17 @@ final class NodeTable {
         return dir.equals(ROOT_PATH) ? ROOT_PATH + name : dir + "/" + name;
     }
 
+    /** The directory of {@code path} (not the root): what {@link #join} took. */
+    static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash == 0 ? ROOT_PATH : path.substring(0, slash);
+    }
+
+    /** The last name of {@code path} (not the root): what {@link #join} took. */
+    static String name(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
     /** The path of node {@code id}, or null if the kernel has forgotten it (or never had it). */
     String path(long id) {
         if (id == ROOT) {
@@ -138,9 +149,8 @@ final class NodeTable {
     /** The file nodes standing for a version at or below {@code path} (a path such as {@code /name}). */
     List<VersionNode> versionsUnder(String path) {
         List<VersionNode> found = new ArrayList<>();
-        String below = path + "/";
-        for (Node n : byId.values()) {
-            if (n.version != null && n.path.startsWith(below)) {
+        for (Node n : under(path)) {
+            if (n.version != null) {
                 found.add(new VersionNode(n.id, n.path, n.version));
             }
         }
@@ -150,12 +160,23 @@ final class NodeTable {
     /** The ids of the directories at or below {@code path} (a path such as {@code /name}). */
     List<Long> directoriesUnder(String path) {
         List<Long> ids = new ArrayList<>();
-        String below = path + "/";
-        for (Node n : byId.values()) {
-            if (n.directory && (n.path.equals(path) || n.path.startsWith(below))) {
+        for (Node n : under(path)) {
+            if (n.directory) {
                 ids.add(n.id);
             }
         }
         return ids;
+    }
+
+    /** The nodes at or below {@code path}. */
+    private List<Node> under(String path) {
+        List<Node> found = new ArrayList<>();
+        String below = path + "/";
+        for (Node n : byId.values()) {
+            if (n.path.equals(path) || n.path.startsWith(below)) {
+                found.add(n);
+            }
+        }
+        return found;
     }
 }

@@ -24,6 +24,15 @@ class NodeTableTest {
     }
 
     @Test
+    void parentAndNameUndoJoin() {
+        for (String[] dn : new String[][] {{"/", "a"}, {"/a", "b.txt"}, {"/a/b c", "d e.txt"}}) {
+            String p = NodeTable.join(dn[0], dn[1]);
+            assertEquals(dn[0], NodeTable.parent(p), p);
+            assertEquals(dn[1], NodeTable.name(p), p);
+        }
+    }
+
+    @Test
     void aNodeLivesUntilTheKernelForgetsEveryReference() {
         NodeTable t = new NodeTable();
         long a = t.ref("/a", false);

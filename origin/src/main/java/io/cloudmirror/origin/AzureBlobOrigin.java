@@ -115,27 +115,28 @@ public final class AzureBlobOrigin implements BlobOrigin {
         String endpoint = stripTrailingSlash(settings.endpoint().toString());
         Consumer<BlobContainerClientBuilder> auth;
         HttpRangeReader.Authorizer authorizer;
-        HttpClient[] http = {null};
+        boolean identity = credential instanceof AzureCredential.ManagedIdentity
+                || credential instanceof AzureCredential.WorkloadIdentity;
+        // An identity's token requests and the SDK's share one client; otherwise the SDK builds its own, lazily.
+        HttpClient tokenHttp = identity ? httpClient(settings) : null;
         if (credential instanceof AzureCredential.AccountKey key) {
             auth = b -> b.credential(new StorageSharedKeyCredential(key.accountName(), key.key()));
             authorizer = new SharedKey(key.accountName(), key.key());
         } else if (credential instanceof AzureCredential.Sas sas) {
             auth = b -> b.credential(new AzureSasCredential(sas.token()));
             authorizer = (url, headers) -> new URL(url + "?" + sas.token());
-        } else if (credential instanceof AzureCredential.ManagedIdentity
-                || credential instanceof AzureCredential.WorkloadIdentity) {
+        } else if (identity) {
             requireHttps(settings, credential.authType());
-            http[0] = httpClient(settings);
             TokenCredential token = shared(credential instanceof AzureCredential.ManagedIdentity mi
-                    ? managedIdentity(mi, http[0]) : workloadIdentity((AzureCredential.WorkloadIdentity) credential,
-                    http[0]));
+                    ? managedIdentity(mi, tokenHttp) : workloadIdentity((AzureCredential.WorkloadIdentity) credential,
+                    tokenHttp));
             auth = b -> b.credential(token);
             authorizer = bearer(token, credential, settings.tryTimeout());
         } else {
             auth = b -> { };
             authorizer = (url, headers) -> url; // anonymous
         }
-        SdkClient sdk = new SdkClient(() -> sdkClient(settings, http[0] != null ? http[0] : httpClient(settings),
+        SdkClient sdk = new SdkClient(() -> sdkClient(settings, tokenHttp != null ? tokenHttp : httpClient(settings),
                 b -> auth.accept(b.endpoint(endpoint))));
         // The SDK's container URL: the endpoint, then the container (its names need no escaping).
         return new AzureBlobOrigin(settings, sdk, endpoint + "/" + settings.container(),
